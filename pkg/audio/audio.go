@@ -1,0 +1,63 @@
+// Package audio is webcall's audio model: 20 ms frames of 48 kHz mono PCM16,
+// sources that produce them, and sinks that consume them.
+//
+// Everything on the wire side of webcall speaks this one format. Files of
+// other rates and layouts are converted once when they are opened; devices
+// that cannot do 48 kHz convert in their own glue (pkg/audio/device).
+//
+// Pacing lives in exactly one place: Paced turns a Reader (a file, silence,
+// a sequence) into a real-time Source. Devices are paced by their own clock.
+// Nothing else in webcall sleeps to keep audio in time.
+package audio
+
+import (
+	"context"
+	"time"
+)
+
+const (
+	// SampleRate is the rate of every frame: Opus's native rate, so the
+	// encoder and decoder never resample.
+	SampleRate = 48000
+	// FrameDuration is the length of one frame, the usual Opus packet.
+	FrameDuration = 20 * time.Millisecond
+	// FrameSamples is the number of samples in one mono frame:
+	// 48000 Hz * 20 ms = 960.
+	FrameSamples = SampleRate * int(FrameDuration/time.Millisecond) / 1000
+)
+
+// Frame is one FrameDuration of mono PCM16 at SampleRate (FrameSamples long).
+type Frame []int16
+
+// NewFrame returns a silent frame.
+func NewFrame() Frame { return make(Frame, FrameSamples) }
+
+// Reader yields frames as fast as it is asked: it never waits for time to
+// pass. Files, silence and sequences are Readers; Paced makes them real-time.
+type Reader interface {
+	// ReadFrame fills f (len FrameSamples) with the next frame. A last,
+	// partial frame is padded with silence. It returns io.EOF when there
+	// is nothing left, without touching f.
+	ReadFrame(f Frame) error
+}
+
+// Source yields frames in real time: ReadFrame blocks until the next frame is
+// due. A microphone is a Source paced by its own clock; a file becomes one
+// through Paced.
+type Source interface {
+	// ReadFrame fills f with the next frame once it is due. It returns
+	// io.EOF when the source is exhausted, and ctx.Err() when ctx ends.
+	ReadFrame(ctx context.Context, f Frame) error
+	// Close releases the source; it is safe to call more than once.
+	Close() error
+}
+
+// Sink consumes 48 kHz mono PCM16 in chunks of any length (the network
+// delivers whatever the decoder produced). Write must return quickly: it is
+// called from the receive path.
+type Sink interface {
+	Write(samples []int16) error
+	// Close flushes and releases the sink; it is safe to call more than
+	// once.
+	Close() error
+}
