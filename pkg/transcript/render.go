@@ -1,0 +1,134 @@
+package transcript
+
+import (
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+
+	"github.com/webcall-cli/webcall/pkg/event"
+)
+
+// Renderer draws the events of a call. It is given every event; each
+// renderer picks what it shows. Close ends the output but does not close
+// the writer the renderer was made with, which its caller owns.
+type Renderer interface {
+	Render(e event.Event) error
+	Close() error
+}
+
+// ErrClosed is returned by Render after Close.
+var ErrClosed = errors.New("transcript: renderer is closed")
+
+// label names a speaker in front of its words.
+func label(speaker string) string {
+	switch speaker {
+	case event.SpeakerUser:
+		return "you"
+	case event.SpeakerAgent:
+		return "agent"
+	case "":
+		return "?"
+	}
+	return oneLine(speaker)
+}
+
+// finalText returns the text of a final transcript event, and false for
+// any other event.
+func finalText(e event.Event) (string, bool) {
+	if e.Type != event.Transcript || e.Final == nil || !*e.Final {
+		return "", false
+	}
+	return oneLine(e.Text), true
+}
+
+// oneLine makes caption text safe and fit for one line of a terminal or a
+// line-oriented pipe. The text comes from a remote participant: control
+// characters (escape sequences above all) are dropped so that it cannot
+// move the cursor or restyle the user's terminal, and line breaks, tabs
+// and runs of spaces become one space. Agents often start a chunk with a
+// space; leading and trailing space is dropped.
+func oneLine(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+		case unicode.IsControl(r), isBidiControl(r):
+		default:
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// isBidiControl reports the invisible characters that reorder the text
+// shown after them (the "Trojan Source" ones), which a caption has no use
+// for.
+func isBidiControl(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
+}
+
+// runeWidth is how many terminal columns r takes: 2 for East Asian wide
+// and fullwidth characters (and most emoji), 0 for combining marks and
+// format characters, 1 otherwise.
+func runeWidth(r rune) int {
+	if unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
+		return 0
+	}
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	return 1
+}
+
+func textWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeWidth(r)
+	}
+	return n
+}
+
+// ellipsis marks text left out of a live caption.
+const ellipsis = "…"
+
+// fitTail returns s if it fits in cols columns, or else an ellipsis and
+// the longest end of s that fits after it: the newest words of a caption
+// are the ones worth seeing.
+func fitTail(s string, cols int) string {
+	if textWidth(s) <= cols {
+		return s
+	}
+	if cols < 1 {
+		return ""
+	}
+	used := textWidth(ellipsis)
+	start := len(s)
+	for start > 0 {
+		r, size := utf8.DecodeLastRuneInString(s[:start])
+		if used+runeWidth(r) > cols {
+			break
+		}
+		used += runeWidth(r)
+		start -= size
+	}
+	// Combining marks at the cut belong to a character left out.
+	for start < len(s) {
+		r, size := utf8.DecodeRuneInString(s[start:])
+		if runeWidth(r) != 0 {
+			break
+		}
+		start += size
+	}
+	return ellipsis + s[start:]
+}
