@@ -1,0 +1,499 @@
+package token
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/webcall-cli/webcall/pkg/failure"
+)
+
+const (
+	hmsKey        = "hms_live_4b1d9e0c7a2f4e55a0b3c6d7e8f90123"
+	hmsPoorKey    = "hms_live_org_without_credits_0000000000"
+	hmsAssistant  = "17a0cb75-fa09-4bdd-9a44-92a70d829c88"
+	otherOrgAsst  = "2b4c6d8e-0000-4000-8000-000000000001"
+	hmsUserAgent  = "webcall/test"
+	hmsServerWSS  = "wss://rtc.hms.test"
+	hmsRoomPrefix = "web-"
+)
+
+// fakeHMS behaves as hms-sovereign-web-calls.txt documents POST
+// /v1/web-calls: bearer key per organization, the four 400 rules, 402
+// without credits, 403 for a foreign assistant, 429 beyond three
+// concurrent calls, and a switch for the 500.
+type fakeHMS struct {
+	t *testing.T
+
+	mu       sync.Mutex
+	active   int
+	calls    int
+	requests []map[string]json.RawMessage
+	headers  []http.Header
+	fail500  bool
+}
+
+func newFakeHMS(t *testing.T) (*fakeHMS, *httptest.Server) {
+	f := &fakeHMS{t: t}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func (f *fakeHMS) detail(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"detail": detail})
+}
+
+func (f *fakeHMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/web-calls" {
+		f.detail(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.headers = append(f.headers, r.Header.Clone())
+
+	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if key != hmsKey && key != hmsPoorKey {
+		f.detail(w, 401, "Invalid API key")
+		return
+	}
+	var body map[string]json.RawMessage
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		f.detail(w, 422, "body is not JSON")
+		return
+	}
+	f.requests = append(f.requests, body)
+	_, hasID := body["assistant_id"]
+	_, hasOverride := body["assistant_override"]
+	inline, hasInline := body["assistant"]
+	switch {
+	case hasOverride && !hasID:
+		f.detail(w, 400, "assistant_override requires assistant_id")
+		return
+	case !hasID && !hasInline:
+		f.detail(w, 400, "Must provide assistant_id, assistant, or both")
+		return
+	case hasOverride && hasInline:
+		f.detail(w, 400, "Cannot provide both assistant and assistant_override")
+		return
+	}
+	if hasInline && !hasID {
+		var a map[string]json.RawMessage
+		json.Unmarshal(inline, &a)
+		for _, k := range []string{"stt_config", "llm_config", "tts_config"} {
+			if _, ok := a[k]; !ok {
+				f.detail(w, 400, "Transient assistant must provide: stt_config, llm_config, tts_config")
+				return
+			}
+		}
+	}
+	if key == hmsPoorKey {
+		f.detail(w, 402, "Insufficient credits to start web call")
+		return
+	}
+	if hasID {
+		var id string
+		json.Unmarshal(body["assistant_id"], &id)
+		if id != hmsAssistant {
+			f.detail(w, 403, "Assistant not found or does not belong to this organization")
+			return
+		}
+	}
+	if f.active >= HMSMaxConcurrentCalls {
+		f.detail(w, 429, "Maximum 3 concurrent web calls per organization")
+		return
+	}
+	if f.fail500 {
+		f.detail(w, 500, "Failed to create web call session: voice room service unavailable")
+		return
+	}
+	f.active++
+	f.calls++
+	callID := fmt.Sprintf("3f2a1b4c-5d6e-7f8a-9b0c-%012d", f.calls)
+	room := hmsRoomPrefix + callID[:8]
+	tok, _, err := Minted{APIKey: "hmsinternal", APISecret: "hms-internal-signing-secret", Room: room, Identity: "web-user", TTL: HMSTokenTTL}.Mint()
+	if err != nil {
+		f.t.Error(err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"success": true, "call_id": callID, "room_name": room, "token": tok, "server_url": hmsServerWSS,
+	})
+}
+
+func (f *fakeHMS) lastRequest(t *testing.T) map[string]json.RawMessage {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.requests) == 0 {
+		t.Fatal("the server received no request")
+	}
+	return f.requests[len(f.requests)-1]
+}
+
+func (f *fakeHMS) requestCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.headers)
+}
+
+func hmsSource(base string) HMS {
+	return HMS{APIBase: base, APIKey: hmsKey, UserAgent: hmsUserAgent}
+}
+
+func TestHMSModes(t *testing.T) {
+	transient := `{"stt_config":{"provider":"deepgram","model":"nova-3","language":"en"},` +
+		`"llm_config":{"provider":"openai","model":"gpt-4.1-mini","messages":[{"role":"system","content":"You are a helpful assistant."}]},` +
+		`"tts_config":{"provider":"elevenlabs","voice_id":"your-voice-id"},"first_message":"Hello! How can I help you?"}`
+	tests := []struct {
+		name string
+		src  func(HMS) HMS
+		want string // the request body the API receives, as JSON
+	}{
+		{"reference", func(h HMS) HMS { h.AssistantID = hmsAssistant; return h },
+			`{"assistant_id":"` + hmsAssistant + `"}`},
+		{"hybrid", func(h HMS) HMS {
+			h.AssistantID = hmsAssistant
+			h.AssistantOverride = json.RawMessage(`{"first_message":"Custom greeting!","llm_config":{"messages":[{"role":"system","content":"You are a sales assistant."}]}}`)
+			return h
+		}, `{"assistant_id":"` + hmsAssistant + `","assistant_override":{"first_message":"Custom greeting!","llm_config":{"messages":[{"role":"system","content":"You are a sales assistant."}]}}}`},
+		{"transient", func(h HMS) HMS { h.Assistant = json.RawMessage(transient); return h },
+			`{"assistant":` + transient + `}`},
+		{"reference with metadata becomes hybrid", func(h HMS) HMS {
+			h.AssistantID = hmsAssistant
+			h.Metadata = map[string]string{"user_id": "usr_8f3a2b1c", "UserID": "42", "sessionId": "ses_9d4e3c2b"}
+			return h
+		}, `{"assistant_id":"` + hmsAssistant + `","assistant_override":{"metadata":{"UserID":"42","sessionId":"ses_9d4e3c2b","user_id":"usr_8f3a2b1c"}}}`},
+		{"hybrid metadata merges, flags win", func(h HMS) HMS {
+			h.AssistantID = hmsAssistant
+			h.AssistantOverride = json.RawMessage(`{"first_message":"Hi","metadata":{"Plan":"pro","user_id":"old"}}`)
+			h.Metadata = map[string]string{"user_id": "usr_1", "CRM-Ref": "A-7"}
+			return h
+		}, `{"assistant_id":"` + hmsAssistant + `","assistant_override":{"first_message":"Hi","metadata":{"CRM-Ref":"A-7","Plan":"pro","user_id":"usr_1"}}}`},
+		{"transient metadata goes into the assistant", func(h HMS) HMS {
+			h.Assistant = json.RawMessage(transient)
+			h.Metadata = map[string]string{"UserID": "u1"}
+			return h
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake, srv := newFakeHMS(t)
+			now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+			src := tt.src(hmsSource(srv.URL))
+			src.Now = func() time.Time { return now }
+			c, err := src.Fetch(context.Background())
+			if err != nil {
+				t.Fatalf("Fetch: %v", err)
+			}
+			got, _ := json.Marshal(fake.lastRequest(t))
+			if tt.want != "" && !jsonEqual(t, string(got), tt.want) {
+				t.Errorf("request body\n got %s\nwant %s", got, tt.want)
+			}
+			if tt.name == "transient metadata goes into the assistant" {
+				var a struct {
+					Assistant struct {
+						Metadata  map[string]string `json:"metadata"`
+						STTConfig json.RawMessage   `json:"stt_config"`
+					} `json:"assistant"`
+				}
+				json.Unmarshal(got, &a)
+				if a.Assistant.Metadata["UserID"] != "u1" || a.Assistant.STTConfig == nil {
+					t.Errorf("inline assistant = %s", got)
+				}
+			}
+			if c.URL != hmsServerWSS || c.Provider != "hms" || !strings.HasPrefix(c.CallID, "3f2a1b4c-") ||
+				c.Room != hmsRoomPrefix+"3f2a1b4c" || c.Identity != "web-user" || c.Token == "" {
+				t.Errorf("credentials = %+v", c)
+			}
+			if !c.ExpiresAt.Equal(now.Add(5*time.Minute)) || c.MaxDuration != 5*time.Minute {
+				t.Errorf("limits: expires %v, max %v; want 5 minutes each", c.ExpiresAt, c.MaxDuration)
+			}
+			h := fake.headers[0]
+			if h.Get("Authorization") != "Bearer "+hmsKey || h.Get("Content-Type") != "application/json" || h.Get("User-Agent") != hmsUserAgent {
+				t.Errorf("headers: auth ok %v, content type %q, user agent %q",
+					h.Get("Authorization") == "Bearer "+hmsKey, h.Get("Content-Type"), h.Get("User-Agent"))
+			}
+		})
+	}
+}
+
+func jsonEqual(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal([]byte(a), &x); err != nil {
+		t.Fatalf("%s: %v", a, err)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return string(xb) == string(yb)
+}
+
+// TestHMSLocalValidation: every documented 400 condition is caught before
+// sending, with the API's own words, and nothing reaches the server.
+func TestHMSLocalValidation(t *testing.T) {
+	full := `{"stt_config":{},"llm_config":{},"tts_config":{}}`
+	tests := []struct {
+		name string
+		h    HMS
+		kind failure.Kind
+		want string
+	}{
+		{"nothing", HMS{}, failure.Usage, "Must provide assistant_id, assistant, or both"},
+		{"override without id", HMS{AssistantOverride: json.RawMessage(`{"first_message":"x"}`)}, failure.Usage,
+			"assistant_override requires assistant_id"},
+		{"override and assistant", HMS{AssistantID: hmsAssistant, AssistantOverride: json.RawMessage(`{}`), Assistant: json.RawMessage(full)},
+			failure.Usage, "Cannot provide both assistant and assistant_override"},
+		{"transient missing configs", HMS{Assistant: json.RawMessage(`{"stt_config":{},"first_message":"hi"}`)}, failure.Usage,
+			"Transient assistant must provide: stt_config, llm_config, tts_config"},
+		{"transient null config", HMS{Assistant: json.RawMessage(`{"stt_config":{},"llm_config":null,"tts_config":{}}`)}, failure.Usage,
+			"Transient assistant must provide"},
+		{"id not a uuid", HMS{AssistantID: "my-assistant"}, failure.Usage, `--assistant-id "my-assistant" is not a UUID`},
+		{"override not an object", HMS{AssistantID: hmsAssistant, AssistantOverride: json.RawMessage(`[1,2]`)}, failure.Input,
+			"--assistant-override is not a JSON object"},
+		{"assistant not json", HMS{Assistant: json.RawMessage(`{stt`)}, failure.Input, "--assistant is not a JSON object"},
+		{"metadata not an object", HMS{AssistantID: hmsAssistant, AssistantOverride: json.RawMessage(`{"metadata":"x"}`),
+			Metadata: map[string]string{"a": "b"}}, failure.Input, "the metadata in the assistant configuration is not a JSON object"},
+		{"plain http elsewhere", HMS{APIBase: "http://api.example.com", AssistantID: hmsAssistant}, failure.Usage,
+			"uses plain http, which would send the API key unencrypted"},
+		{"no key", HMS{AssistantID: hmsAssistant}, failure.Usage, "no HMS API key given"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake, srv := newFakeHMS(t)
+			h := tt.h
+			if h.APIBase == "" {
+				h.APIBase = srv.URL
+			}
+			if tt.name != "no key" {
+				h.APIKey = hmsKey
+			}
+			_, err := h.Fetch(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if k := failure.KindOf(err); k != tt.kind {
+				t.Errorf("kind = %v, want %v", k, tt.kind)
+			}
+			if failure.HintOf(err) == "" {
+				t.Error("no hint")
+			}
+			if n := fake.requestCount(); n != 0 {
+				t.Errorf("%d requests were sent for an invalid call", n)
+			}
+			assertNoHMSSecret(t, err)
+		})
+	}
+}
+
+// TestHMSErrorStatuses: every row of the documented error table, produced
+// by a server that behaves as documented where the condition can be set up,
+// and otherwise answered as documented, becomes a message a person can act
+// on and the failure kind a script branches on.
+func TestHMSErrorStatuses(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  int
+		detail  string
+		kind    failure.Kind
+		msg     string
+		hint    string
+		prepare func(*fakeHMS, *HMS) // nil: a server that answers status and detail
+	}{
+		{name: "400 no assistant", status: 400, detail: "Must provide assistant_id, assistant, or both", kind: failure.Rejected,
+			msg: "HMS refused the web-call request (400 Bad Request: Must provide assistant_id, assistant, or both)", hint: "--assistant-id"},
+		{name: "400 override without id", status: 400, detail: "assistant_override requires assistant_id", kind: failure.Rejected,
+			msg: "(400 Bad Request: assistant_override requires assistant_id)"},
+		{name: "400 both", status: 400, detail: "Cannot provide both assistant and assistant_override", kind: failure.Rejected,
+			msg: "(400 Bad Request: Cannot provide both assistant and assistant_override)"},
+		{name: "400 transient", status: 400, detail: "Transient assistant must provide: stt_config, llm_config, tts_config", kind: failure.Rejected,
+			msg: "(400 Bad Request: Transient assistant must provide: stt_config, llm_config, tts_config)"},
+		{name: "401", kind: failure.Auth,
+			msg:     "HMS did not accept the API key (401 Unauthorized: Invalid API key)",
+			hint:    "HMS_API_KEY",
+			prepare: func(f *fakeHMS, h *HMS) { h.APIKey = "hms_live_revoked_key_111111111111" }},
+		{name: "402", kind: failure.Rejected,
+			msg:     "the organization has no credits left to start a web call (402 Payment Required: Insufficient credits to start web call)",
+			hint:    "top up",
+			prepare: func(f *fakeHMS, h *HMS) { h.APIKey = hmsPoorKey }},
+		{name: "403", kind: failure.Rejected,
+			msg:     "assistant " + otherOrgAsst + " was not found or does not belong to this organization (403 Forbidden: Assistant not found or does not belong to this organization)",
+			hint:    "--assistant-id",
+			prepare: func(f *fakeHMS, h *HMS) { h.AssistantID = otherOrgAsst }},
+		{name: "429", kind: failure.Busy,
+			msg:     "the organization already has its maximum of 3 concurrent web calls (429 Too Many Requests: Maximum 3 concurrent web calls per organization)",
+			hint:    "wait for a running call to end (a call lasts at most 5 minutes)",
+			prepare: func(f *fakeHMS, h *HMS) { f.active = 3 }},
+		{name: "500", kind: failure.Connect,
+			msg:     "HMS failed to create the web call (500 Internal Server Error: Failed to create web call session: voice room service unavailable)",
+			hint:    "try again",
+			prepare: func(f *fakeHMS, h *HMS) { f.fail500 = true }},
+		{name: "502 html", status: 502, detail: "<html>bad gateway</html>", kind: failure.Connect,
+			msg: "HMS failed to create the web call (502 Bad Gateway)"},
+		{name: "404 wrong base", status: 404, detail: "Not Found", kind: failure.Rejected,
+			msg: "there is no web-call API at", hint: "--api-base"},
+		{name: "422 validation list", status: 422, kind: failure.Rejected,
+			detail: `[{"loc":["body","assistant_id"],"msg":"value is not a valid uuid","type":"type_error.uuid"}]`,
+			msg:    "HMS refused the web call (422 Unprocessable Entity: body.assistant_id: value is not a valid uuid)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := hmsSource("")
+			h.AssistantID = hmsAssistant
+			if tt.prepare != nil {
+				fake, srv := newFakeHMS(t)
+				h.APIBase = srv.URL
+				tt.prepare(fake, &h)
+			} else {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.WriteHeader(tt.status)
+					if strings.HasPrefix(tt.detail, "<") {
+						io.WriteString(w, tt.detail)
+						return
+					}
+					raw := json.RawMessage(tt.detail)
+					if !json.Valid(raw) {
+						raw, _ = json.Marshal(tt.detail)
+					}
+					json.NewEncoder(w).Encode(map[string]json.RawMessage{"detail": raw})
+				}))
+				t.Cleanup(srv.Close)
+				h.APIBase = srv.URL
+			}
+			_, err := h.Fetch(context.Background())
+			if err == nil {
+				t.Fatal("Fetch succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("message\n got %q\nwant it to contain %q", err.Error(), tt.msg)
+			}
+			if k := failure.KindOf(err); k != tt.kind {
+				t.Errorf("kind = %v, want %v", k, tt.kind)
+			}
+			if hint := failure.HintOf(err); hint == "" || !strings.Contains(hint, tt.hint) {
+				t.Errorf("hint %q does not contain %q", hint, tt.hint)
+			}
+			assertNoHMSSecret(t, err)
+		})
+	}
+}
+
+// TestHMSConcurrencyLimit runs into the documented limit: three calls are
+// created, the fourth is refused as Busy until one ends.
+func TestHMSConcurrencyLimit(t *testing.T) {
+	fake, srv := newFakeHMS(t)
+	h := hmsSource(srv.URL)
+	h.AssistantID = hmsAssistant
+	seen := map[string]bool{}
+	for i := range HMSMaxConcurrentCalls {
+		c, err := h.Fetch(context.Background())
+		if err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
+		if seen[c.CallID] {
+			t.Errorf("call id %s handed out twice", c.CallID)
+		}
+		seen[c.CallID] = true
+	}
+	_, err := h.Fetch(context.Background())
+	if failure.KindOf(err) != failure.Busy || !strings.Contains(err.Error(), "maximum of 3 concurrent web calls") {
+		t.Fatalf("fourth call: %v (kind %v), want busy", err, failure.KindOf(err))
+	}
+	fake.mu.Lock()
+	fake.active--
+	fake.mu.Unlock()
+	if _, err := h.Fetch(context.Background()); err != nil {
+		t.Errorf("after a call ended: %v", err)
+	}
+}
+
+func TestHMSMalformedAnswers(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{"not json", "OK", "answered 200 but not with JSON"},
+		{"no token", `{"success":true,"call_id":"c1","room_name":"r","server_url":"wss://x"}`, "has no token or server_url"},
+		{"bad server url", `{"success":true,"token":"a.b.c","server_url":"rtc.example.com"}`, "server_url is unusable"},
+	}
+	for _, tt := range tests {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tt.body) }))
+		h := hmsSource(srv.URL)
+		h.AssistantID = hmsAssistant
+		_, err := h.Fetch(context.Background())
+		srv.Close()
+		if err == nil || !strings.Contains(err.Error(), tt.want) || failure.KindOf(err) != failure.Connect {
+			t.Errorf("%s: err = %v (kind %v), want connect failure %q", tt.name, err, failure.KindOf(err), tt.want)
+		}
+	}
+}
+
+func TestHMSUnreachableAndCancelled(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	base := srv.URL
+	srv.Close() // nothing listens there now
+	h := hmsSource(base)
+	h.AssistantID = hmsAssistant
+	_, err := h.Fetch(context.Background())
+	if failure.KindOf(err) != failure.Connect || !strings.Contains(err.Error(), "could not reach the HMS API at "+base+"/v1/web-calls") {
+		t.Errorf("unreachable: %v (kind %v)", err, failure.KindOf(err))
+	}
+	assertNoHMSSecret(t, err)
+
+	block := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-block:
+		}
+	}))
+	defer hang.Close()
+	defer close(block)
+	ctx, cancel := context.WithCancel(context.Background())
+	h.APIBase = hang.URL
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	_, err = h.Fetch(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v, want context.Canceled", err)
+	}
+	var fe *failure.Error
+	if errors.As(err, &fe) {
+		t.Errorf("a cancelled request must not look like a %v failure", fe.Kind)
+	}
+}
+
+func TestHMSDefaultBase(t *testing.T) {
+	got, err := hmsAPIBase("")
+	if err != nil || got != "https://assistant-api.hmsovereign.com" {
+		t.Errorf("default base = %q, %v", got, err)
+	}
+	if got, err := hmsAPIBase("https://api.example.com/"); err != nil || got != "https://api.example.com" {
+		t.Errorf("trailing slash: %q, %v", got, err)
+	}
+	if _, err := hmsAPIBase("ftp://x"); failure.KindOf(err) != failure.Usage {
+		t.Errorf("ftp: %v", err)
+	}
+}
+
+func assertNoHMSSecret(t *testing.T, err error) {
+	t.Helper()
+	all := err.Error() + " " + failure.HintOf(err)
+	for _, s := range []string{hmsKey, hmsPoorKey, "hms_live_revoked_key"} {
+		if strings.Contains(all, s) {
+			t.Errorf("error shows an API key: %q", all)
+		}
+	}
+}
