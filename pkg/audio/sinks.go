@@ -1,0 +1,184 @@
+package audio
+
+import (
+	"errors"
+	"math"
+	"sync/atomic"
+	"time"
+)
+
+// Levels are in dBFS: decibels of the RMS relative to full scale, so a
+// full-scale square wave is 0 dBFS and a full-scale sine -3 dBFS.
+const (
+	// SpeechThresholdDBFS separates speech from silence and line noise:
+	// speech at a normal level sits between -30 and -10 dBFS, Opus
+	// comfort noise and a quiet room below -55.
+	SpeechThresholdDBFS = -45.0
+	// SilenceDBFS is the level of digital silence. DBFS never returns
+	// less, so levels stay finite (and printable as JSON).
+	SilenceDBFS = -120.0
+)
+
+// RMS is the root mean square of samples as a fraction of full scale (0 to
+// 1). It is 0 for no samples.
+func RMS(samples []int16) float64 {
+	if len(samples) == 0 {
+		return 0
+	}
+	var sum uint64
+	for _, v := range samples {
+		sum += uint64(int64(v) * int64(v))
+	}
+	return math.Sqrt(float64(sum)/float64(len(samples))) / 32768
+}
+
+// DBFS converts an RMS of full scale 1 to decibels, floored at SilenceDBFS.
+func DBFS(rms float64) float64 {
+	if rms <= 0 {
+		return SilenceDBFS
+	}
+	return max(20*math.Log10(rms), SilenceDBFS)
+}
+
+// SpeechRatio is the fraction (0 to 1) of the 20 ms frames of samples whose
+// level is above SpeechThresholdDBFS. A last, partial frame counts if it is
+// at least half a frame long (or the only one). Tests use it to tell speech
+// from silence.
+func SpeechRatio(samples []int16) float64 {
+	var frames, speech int
+	for len(samples) > 0 {
+		n := min(FrameSamples, len(samples))
+		if n < FrameSamples/2 && frames > 0 {
+			break
+		}
+		frames++
+		if DBFS(RMS(samples[:n])) > SpeechThresholdDBFS {
+			speech++
+		}
+		samples = samples[n:]
+	}
+	if frames == 0 {
+		return 0
+	}
+	return float64(speech) / float64(frames)
+}
+
+// Discard is a Sink that drops everything.
+var Discard Sink = discard{}
+
+type discard struct{}
+
+func (discard) Write([]int16) error { return nil }
+func (discard) Close() error        { return nil }
+
+// Tee returns a Sink that writes every chunk to each of sinks in turn. A
+// failing sink does not stop the others; Write and Close return all their
+// errors joined.
+func Tee(sinks ...Sink) Sink { return tee(sinks) }
+
+type tee []Sink
+
+func (t tee) Write(samples []int16) error {
+	var errs []error
+	for _, s := range t {
+		if err := s.Write(samples); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (t tee) Close() error {
+	var errs []error
+	for _, s := range t {
+		if err := s.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// levelHold is how long Level reports a chunk's level: a track that stops
+// sending (an agent between replies) reads as silence afterwards, not as its
+// last word frozen on a level meter.
+const levelHold = 100 * time.Millisecond
+
+// Meter is a Sink that measures what passes through it: how much audio came,
+// how loud it is now, and when it last held speech. The call uses it to tell
+// when the agent has stopped talking and to show levels. Write is called from
+// the receive path; the getters may be called from any goroutine.
+type Meter struct {
+	clock      Clock
+	samples    atomic.Int64
+	level      atomic.Uint64 // math.Float64bits of the last chunk's dBFS
+	lastWrite  atomic.Int64  // clock time of the last chunk, Unix ns
+	lastSpeech atomic.Int64  // clock time of the last speech, Unix ns; 0: never
+}
+
+// NewMeter returns a Meter that reads time from clock (nil: the system
+// clock).
+func NewMeter(clock Clock) *Meter {
+	if clock == nil {
+		clock = SystemClock
+	}
+	m := &Meter{clock: clock}
+	m.level.Store(math.Float64bits(SilenceDBFS))
+	return m
+}
+
+// Write measures samples. A chunk holds speech when any 20 ms of it is above
+// SpeechThresholdDBFS, so a long chunk with a short word still counts.
+func (m *Meter) Write(samples []int16) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	now := m.clock.Now().UnixNano()
+	var sum uint64
+	speech := false
+	for rest := samples; len(rest) > 0; {
+		n := min(FrameSamples, len(rest))
+		var part uint64
+		for _, v := range rest[:n] {
+			part += uint64(int64(v) * int64(v))
+		}
+		if DBFS(math.Sqrt(float64(part)/float64(n))/32768) > SpeechThresholdDBFS {
+			speech = true
+		}
+		sum += part
+		rest = rest[n:]
+	}
+	m.samples.Add(int64(len(samples)))
+	m.level.Store(math.Float64bits(DBFS(math.Sqrt(float64(sum)/float64(len(samples))) / 32768)))
+	m.lastWrite.Store(now)
+	if speech {
+		m.lastSpeech.Store(now)
+	}
+	return nil
+}
+
+// Close does nothing: a Meter holds no resources. It exists so that a Meter
+// is a Sink.
+func (m *Meter) Close() error { return nil }
+
+// Samples is the number of samples written so far.
+func (m *Meter) Samples() int64 { return m.samples.Load() }
+
+// Level is the level of the last chunk in dBFS, or SilenceDBFS when nothing
+// arrived in the last 100 ms.
+func (m *Meter) Level() float64 {
+	last := m.lastWrite.Load()
+	if last == 0 || m.clock.Now().UnixNano()-last > int64(levelHold) {
+		return SilenceDBFS
+	}
+	return math.Float64frombits(m.level.Load())
+}
+
+// LastSpeech is when the last chunk holding speech arrived, or the zero
+// time if none has.
+func (m *Meter) LastSpeech() time.Time {
+	ns := m.lastSpeech.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
