@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	protologger "github.com/livekit/protocol/logger"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/webcall-cli/webcall/pkg/audio"
+	"github.com/webcall-cli/webcall/pkg/call"
+	"github.com/webcall-cli/webcall/pkg/event"
+	"github.com/webcall-cli/webcall/pkg/failure"
+	"github.com/webcall-cli/webcall/pkg/redact"
+	"github.com/webcall-cli/webcall/pkg/token"
+	"github.com/webcall-cli/webcall/pkg/transcript"
+)
+
+// callOptions holds everything `webcall call` was told, plus its streams.
+type callOptions struct {
+	io    *streams
+	creds credentialOptions
+
+	input   string
+	output  string
+	record  string
+	format  string
+	quiet   bool
+	verbose int
+
+	waitAgent      time.Duration
+	maxDuration    time.Duration
+	connectTimeout time.Duration
+	replyTimeout   time.Duration
+	replyIdle      time.Duration
+}
+
+// newCallCmd builds `webcall call`. runF replaces the run function in tests
+// that check flag parsing alone.
+func newCallCmd(s *streams, runF func(context.Context, *callOptions) error) *cobra.Command {
+	o := &callOptions{io: s}
+	cmd := &cobra.Command{
+		Use:   "call",
+		Short: "Call a voice agent: speak, listen, and print the live transcript",
+		Long: strings.TrimSpace(`
+Join the agent's LiveKit room, send your audio as a microphone track, take
+the agent's audio, and print what both sides say.
+
+Credentials: a ready token (--url and --token), or a token minted here from
+an API key and secret (--url, --api-key, --api-secret; --agent-name
+dispatches a named agent into a fresh room). The LIVEKIT_* environment
+variables fill in what the flags leave out.
+
+With --input FILE the call is scripted: webcall waits for the agent to be
+ready, sends the file in real time (with a little silence before and after),
+waits for the agent's reply to finish, and hangs up. Ctrl-C hangs up at any
+time; output files are always left complete and playable.
+
+Transcript: one line per finished sentence on stdout, "you: ..." and
+"agent: ...". On a terminal, text still being spoken is shown and rewritten
+in place. --format json prints one JSON event per line instead (see the
+README for the schema). Progress goes to stderr; --quiet silences it.`),
+		Example: strings.TrimSpace(`
+  webcall call --url ws://127.0.0.1:7880 --api-key devkey --api-secret secret \
+      --agent-name test-agent --input testdata/audio/hello.wav --output reply.wav
+
+  webcall call --input question.wav --record call.wav --format json > events.jsonl`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runCall(cmd.Context(), o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	addCredentialFlags(fs, &o.creds)
+	fs.StringVarP(&o.input, "input", "i", "", "WAV file to say to the agent (8-48 kHz, mono or stereo, 16/24/32-bit or float); it is resampled to 48 kHz mono and sent in real time")
+	fs.StringVarP(&o.output, "output", "o", "", "write the agent's audio, as received, to this WAV file (48 kHz mono)")
+	fs.StringVar(&o.record, "record", "", "record the whole call to this stereo WAV file: you on the left, the agent on the right, on one timeline")
+	fs.StringVarP(&o.format, "format", "f", "text", `transcript format on stdout: "text" (one line per final segment) or "json" (JSON Lines events)`)
+	fs.DurationVar(&o.waitAgent, "wait-agent", call.DefaultTiming.WaitAgent, "how long to wait for an agent to join after connecting")
+	fs.DurationVar(&o.maxDuration, "max-duration", 0, "hang up after this long whatever happens (0: no limit)")
+	fs.DurationVar(&o.connectTimeout, "connect-timeout", call.DefaultTiming.ConnectTimeout, "give up connecting to the server after this long")
+	fs.DurationVar(&o.replyTimeout, "reply-timeout", call.DefaultTiming.ReplyTimeout, "with --input: fail if the agent has not started replying this long after the input ends")
+	fs.DurationVar(&o.replyIdle, "reply-idle", call.DefaultTiming.ReplyIdle, "with --input: the agent's reply is over after this much silence from it")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress on stderr (errors still are)")
+	fs.CountVarP(&o.verbose, "verbose", "v", "log more on stderr: -v for webcall's decisions, -vv for the LiveKit SDK's debug logs")
+	return cmd
+}
+
+func runCall(ctx context.Context, o *callOptions) error {
+	s := o.io
+	// Check everything that can be checked before connecting, so that a
+	// mistake costs nothing and leaves nothing behind.
+	if o.format != "text" && o.format != "json" {
+		return failure.Newf(failure.Usage, "unknown --format %q", o.format).WithHint(`use "text" or "json"`)
+	}
+	if o.input == "" {
+		return failure.New(failure.Usage, "no input: give --input FILE.wav").
+			WithHint("webcall speaks a WAV file to the agent; e.g. --input testdata/audio/hello.wav")
+	}
+	for name, d := range map[string]time.Duration{"--wait-agent": o.waitAgent, "--connect-timeout": o.connectTimeout, "--reply-timeout": o.replyTimeout, "--reply-idle": o.replyIdle, "--max-duration": o.maxDuration} {
+		if d < 0 {
+			return failure.Newf(failure.Usage, "%s must not be negative (got %s)", name, d)
+		}
+	}
+	src, err := o.creds.source(s.Getenv, s.ErrOut)
+	if err != nil {
+		return err
+	}
+	clip, err := audio.LoadFile(o.input)
+	if err != nil {
+		return err
+	}
+
+	var outputs []*audio.WAVWriter
+	// A call that never connected leaves no files behind; one that did
+	// keeps everything it received, whatever ended it.
+	connected := false
+	defer func() {
+		for _, w := range outputs {
+			if connected {
+				_ = w.Close()
+			} else {
+				_ = w.Abort()
+			}
+		}
+	}()
+	var agentOut audio.Sink
+	if o.output != "" {
+		w, err := audio.CreateWAV(o.output, audio.SampleRate, 1)
+		if err != nil {
+			return err
+		}
+		outputs = append(outputs, w)
+		agentOut = w
+	}
+	var rec *audio.Recorder
+	if o.record != "" {
+		w, err := audio.CreateWAV(o.record, audio.SampleRate, 2)
+		if err != nil {
+			return err
+		}
+		outputs = append(outputs, w)
+		rec = audio.NewRecorder(w)
+	}
+
+	render, err := newRenderer(o)
+	if err != nil {
+		return err
+	}
+	defer render.Close()
+	status := newStatus(s, o.quiet, render)
+
+	res, err := call.Run(ctx, call.Options{
+		Credentials: src,
+		File:        clip,
+		Output:      agentOut,
+		Recorder:    rec,
+		Events: func(e event.Event) {
+			if e.Type == event.Connected {
+				connected = true
+			}
+			if rerr := render.Render(e); rerr != nil {
+				status.log(fmt.Sprintf("cannot write the transcript: %v", rerr))
+			}
+			_ = s.flushOut()
+		},
+		Status: status.print,
+		OnCredentials: func(c token.Credentials) {
+			redact.Add(c.Token)
+		},
+		Timing: call.Timing{
+			ConnectTimeout: o.connectTimeout,
+			WaitAgent:      o.waitAgent,
+			MaxDuration:    o.maxDuration,
+			ReplyTimeout:   o.replyTimeout,
+			ReplyIdle:      o.replyIdle,
+		},
+		Logger: sdkLogger(s, o.verbose),
+	})
+	if connected {
+		for _, w := range outputs {
+			if cerr := w.Close(); cerr != nil {
+				status.log(fmt.Sprintf("cannot finish %s: %v", w.Path(), cerr))
+				continue
+			}
+			status.print(fmt.Sprintf("wrote %s (%s)", w.Path(), w.Duration().Round(10*time.Millisecond)))
+		}
+	}
+	if err != nil {
+		if render, ok := render.(interface{ Error(error, int) }); ok {
+			render.Error(err, exitCode(err))
+		}
+		return err
+	}
+	status.print(fmt.Sprintf("call ended: %s", res.Reason))
+	return nil
+}
+
+// newRenderer picks the transcript renderer for stdout.
+func newRenderer(o *callOptions) (transcript.Renderer, error) {
+	switch {
+	case o.format == "json":
+		return &jsonRenderer{Renderer: transcript.NewJSON(o.io.Out), start: time.Now()}, nil
+	case o.io.OutTTY:
+		return transcript.NewTTY(o.io.Out, transcript.TTYOptions{Width: o.io.Width, Color: true}), nil
+	default:
+		return transcript.NewPlain(o.io.Out), nil
+	}
+}
+
+// jsonRenderer adds the final error event to the JSON stream, so that a
+// script reading only stdout still learns how the call failed.
+type jsonRenderer struct {
+	transcript.Renderer
+	start time.Time
+}
+
+func (j *jsonRenderer) Error(err error, code int) {
+	_ = j.Render(event.Event{
+		Type:    event.Error,
+		TimeMS:  time.Since(j.start).Milliseconds(),
+		Code:    code,
+		Kind:    failure.KindOf(err).String(),
+		Message: redact.String(err.Error()),
+		Hint:    redact.String(failure.HintOf(err)),
+	})
+}
+
+// sdkLogger routes the LiveKit SDK's logs to stderr (through redaction) at
+// -vv, and silences them otherwise: they are for debugging the wire, not
+// for people making calls.
+func sdkLogger(s *streams, verbose int) protologger.Logger {
+	if verbose < 2 {
+		l := protologger.GetDiscardLogger()
+		lksdk.SetLogger(l)
+		return l
+	}
+	h := slog.NewTextHandler(s.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug})
+	l := protologger.LogRLogger(logr.FromSlogHandler(h))
+	lksdk.SetLogger(l)
+	return l
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth is w's width in columns when it is a terminal, else 80.
+func terminalWidth(w any) int {
+	if f, ok := w.(*os.File); ok {
+		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
+			return width
+		}
+	}
+	return 80
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/webcall-cli/webcall/pkg/failure"
+	"github.com/webcall-cli/webcall/pkg/redact"
+)
+
+// version is set by the Makefile through -ldflags.
+var version = "dev"
+
+// streams are the process's standard streams plus "is this a terminal".
+// Commands write results to Out and status to ErrOut; a terminal changes
+// decoration, never content.
+type streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	OutTTY bool
+	ErrTTY bool
+	Getenv func(string) string
+	// Width is the terminal's width in columns (80 when not a terminal).
+	Width    func() int
+	flushOut func() error
+	flushErr func() error
+}
+
+// Main runs webcall with args and returns the process's exit status. It
+// owns the only signal handler: the first SIGINT or SIGTERM cancels the
+// context every command runs under (a clean hang-up); a second one exits
+// at once.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	// Everything printed goes through redaction: secrets are registered
+	// the moment they are read, before any of them could be printed.
+	out, errOut := redact.NewWriter(stdout), redact.NewWriter(stderr)
+	defer out.Close()
+	defer errOut.Close()
+	s := &streams{
+		In: stdin, Out: out, ErrOut: errOut,
+		OutTTY: isTerminal(stdout), ErrTTY: isTerminal(stderr),
+		Getenv:   getenv,
+		Width:    func() int { return terminalWidth(stdout) },
+		flushOut: out.Flush, flushErr: errOut.Flush,
+	}
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case sig := <-sigs:
+			kind := failure.Interrupted
+			if sig == syscall.SIGTERM {
+				kind = failure.Terminated
+			}
+			cancel(failure.New(kind, "hung up by "+signalName(sig)))
+		case <-stopped:
+			return
+		}
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "webcall: second interrupt, exiting without hanging up")
+			os.Exit(exitInterrupted)
+		case <-stopped:
+		}
+	}()
+
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil {
+		// Re-classify an interruption by the signal that caused it.
+		if cause := context.Cause(ctx); cause != nil && failure.KindOf(err) == failure.Interrupted {
+			err = failure.Wrap(failure.KindOf(cause), err, "")
+		}
+	}
+	code := exitCode(err)
+	if err != nil {
+		printError(s.ErrOut, err)
+	}
+	return code
+}
+
+func signalName(sig os.Signal) string {
+	if sig == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "Ctrl-C"
+}
+
+// printError prints err for a person: one line saying what went wrong,
+// then what to try. Never a stack trace.
+func printError(w io.Writer, err error) {
+	kind := failure.KindOf(err)
+	if kind == failure.Interrupted || kind == failure.Terminated {
+		fmt.Fprintln(w, "webcall: hung up")
+		return
+	}
+	msg := err.Error()
+	if fe := (*failure.Error)(nil); errors.As(err, &fe) && fe.Msg == "" && fe.Err != nil {
+		msg = fe.Err.Error()
+	}
+	fmt.Fprintf(w, "webcall: %s\n", msg)
+	if hint := failure.HintOf(err); hint != "" {
+		fmt.Fprintf(w, "  hint: %s\n", hint)
+	}
+}
+
+func newRootCmd(s *streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "webcall",
+		Short: "A headless voice client for AI voice agents on LiveKit",
+		Long: strings.TrimSpace(`
+webcall joins a LiveKit room as a caller, talks to the voice agent there
+from your microphone or from a WAV file, plays or records what the agent
+says, and prints the live transcript of both sides.
+
+It is what a browser voice widget does, without the browser: for calls
+from a terminal, scripted calls in CI, and unattended kiosks.`),
+		Example: strings.TrimSpace(`
+  # Talk to an agent on a local server, minting a token from the dev keys
+  webcall call --url ws://127.0.0.1:7880 --api-key devkey --api-secret secret \
+      --agent-name my-agent --input testdata/audio/hello.wav
+
+  # Use a token your backend issued
+  LIVEKIT_URL=wss://example.livekit.cloud LIVEKIT_TOKEN=... webcall call --input hello.wav
+
+  # Machine-readable events for scripts
+  webcall call --input hello.wav --format json | jq .`),
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
+	// Flag errors are usage errors, with a pointer to --help.
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return failure.New(failure.Usage, err.Error()).WithHint(fmt.Sprintf("see '%s --help'", c.CommandPath()))
+	})
+	root.AddCommand(newCallCmd(s, nil))
+	return root
+}

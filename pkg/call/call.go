@@ -1,0 +1,312 @@
+// Package call runs one voice call: credentials, room, audio pumps,
+// captions, and the decision that the call is over.
+//
+// Run is the whole story, top to bottom. It owns two goroutines besides the
+// room's:
+//   - the sender, which reads 20 ms frames from the input Source (paced by
+//     the device clock or by audio.Paced) and writes them to the published
+//     microphone track and the recorder. It always sends something: silence
+//     before the input starts, between words and after it ends, because gaps
+//     break RTP timing and the agent's end-of-speech detection.
+//   - nothing else: every other decision is taken by the loop in Run, which
+//     is the only place that reacts to room events.
+//
+// Both end before Run returns.
+package call
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	protologger "github.com/livekit/protocol/logger"
+
+	"github.com/webcall-cli/webcall/pkg/audio"
+	"github.com/webcall-cli/webcall/pkg/event"
+	"github.com/webcall-cli/webcall/pkg/failure"
+	"github.com/webcall-cli/webcall/pkg/room"
+	"github.com/webcall-cli/webcall/pkg/token"
+	"github.com/webcall-cli/webcall/pkg/transcript"
+)
+
+// Options describe one call. Credentials and exactly one of Input or File
+// are required; everything else has a default.
+type Options struct {
+	Credentials token.Source
+
+	// Input is a live source (a microphone): the call lasts until the user
+	// hangs up, the agent leaves, or MaxDuration.
+	Input audio.Source
+	// File is a recorded utterance. It is sent once the agent is ready to
+	// listen, and the call ends by itself when the agent's reply is over.
+	File *audio.Clip
+
+	// Output receives the agent's audio as it arrives (a speaker, a WAV
+	// file). Nil discards it.
+	Output audio.Sink
+	// Recorder, if set, records both sides on one timeline.
+	Recorder *audio.Recorder
+	// Run never writes to Output or Recorder after it returns; closing
+	// them (or discarding them, for a call that never connected) is the
+	// caller's.
+
+	// Events receives every event of the call, in order, from Run's
+	// goroutine. It must not block for long.
+	Events func(event.Event)
+	// Status receives short progress messages for people ("waiting for
+	// the agent (5s)"). Nil discards them.
+	Status func(string)
+	// OnCredentials is called as soon as credentials are known, before
+	// they are used, so that the caller can register them for redaction.
+	OnCredentials func(token.Credentials)
+
+	Timing Timing
+	// Logger receives the LiveKit SDK's logs. Nil keeps them quiet.
+	Logger protologger.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Start is the call's time zero for event times; zero means Now().
+	Start time.Time
+}
+
+// Timing holds the durations that shape a call. Zero values take the
+// defaults of DefaultTiming.
+type Timing struct {
+	// ConnectTimeout bounds joining the room.
+	ConnectTimeout time.Duration
+	// WaitAgent bounds the wait for an agent after joining.
+	WaitAgent time.Duration
+	// MaxDuration caps the call (0: no cap, unless the provider has one).
+	MaxDuration time.Duration
+	// LeadSilence is sent before a file, TrailSilence after it: without
+	// the trailing silence an agent may never decide the user has stopped.
+	LeadSilence  time.Duration
+	TrailSilence time.Duration
+	// ReplyIdle is how long the agent must be silent (no audio on its
+	// track) before its reply counts as over. The agent's track sends no
+	// packets between replies, so this is judged by wall-clock time.
+	ReplyIdle time.Duration
+	// ReplyTimeout bounds the wait for a reply after the file was sent.
+	ReplyTimeout time.Duration
+	// ReadyTimeout bounds the wait for the agent to be ready to listen
+	// (state listening, greeting finished) before a file is sent anyway.
+	ReadyTimeout time.Duration
+}
+
+// DefaultTiming is what a call uses where Options.Timing leaves a zero.
+var DefaultTiming = Timing{
+	ConnectTimeout: 10 * time.Second,
+	WaitAgent:      20 * time.Second,
+	LeadSilence:    300 * time.Millisecond,
+	TrailSilence:   1500 * time.Millisecond,
+	ReplyIdle:      1200 * time.Millisecond,
+	ReplyTimeout:   30 * time.Second,
+	ReadyTimeout:   10 * time.Second,
+}
+
+func (t Timing) withDefaults() Timing {
+	d := DefaultTiming
+	pick := func(v, def time.Duration) time.Duration {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	return Timing{
+		ConnectTimeout: pick(t.ConnectTimeout, d.ConnectTimeout),
+		WaitAgent:      pick(t.WaitAgent, d.WaitAgent),
+		MaxDuration:    t.MaxDuration,
+		LeadSilence:    pick(t.LeadSilence, d.LeadSilence),
+		TrailSilence:   pick(t.TrailSilence, d.TrailSilence),
+		ReplyIdle:      pick(t.ReplyIdle, d.ReplyIdle),
+		ReplyTimeout:   pick(t.ReplyTimeout, d.ReplyTimeout),
+		ReadyTimeout:   pick(t.ReadyTimeout, d.ReadyTimeout),
+	}
+}
+
+// Result summarises a call that ran.
+type Result struct {
+	Room     string
+	Identity string
+	// Reason says why the call ended, in words.
+	Reason   string
+	Stats    event.CallStats
+	Segments []transcript.Segment
+}
+
+// Ending reasons.
+const (
+	ReasonReplyOver   = "the agent's reply is over"
+	ReasonMaxDuration = "maximum duration reached"
+	ReasonAgentLeft   = "the agent left"
+	ReasonHangup      = "hung up"
+	ReasonNoReply     = "the agent did not reply"
+)
+
+// Run makes the call and returns when it is over. Cancelling ctx hangs up
+// cleanly; Run then returns a *failure.Error of Kind Interrupted (the
+// caller may re-classify it, e.g. for SIGTERM) along with the Result.
+func Run(ctx context.Context, o Options) (Result, error) {
+	if o.Credentials == nil {
+		return Result{}, failure.New(failure.Usage, "no credentials: give --token, --api-key/--api-secret, or a token endpoint")
+	}
+	if (o.Input == nil) == (o.File == nil) {
+		return Result{}, failure.New(failure.Internal, "call needs exactly one of a live input or a file")
+	}
+	return newCall(o).run(ctx)
+}
+
+type call struct {
+	o      Options
+	timing Timing
+	now    func() time.Time
+	start  time.Time
+
+	store  *transcript.Store
+	meter  *activity
+	agent  agentTracker
+	result Result
+	ended  bool
+	// speechEnd is when the last frame of the input file's speech was sent.
+	speechEnd time.Time
+}
+
+func newCall(o Options) *call {
+	c := &call{o: o, timing: o.Timing.withDefaults(), now: o.Now}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.start = o.Start
+	if c.start.IsZero() {
+		c.start = c.now()
+	}
+	if c.o.Events == nil {
+		c.o.Events = func(event.Event) {}
+	}
+	if c.o.Status == nil {
+		c.o.Status = func(string) {}
+	}
+	c.store = transcript.NewStore(transcript.Options{})
+	c.meter = newActivity(c.now, 400*time.Millisecond)
+	return c
+}
+
+func (c *call) ms(t time.Time) int64 { return t.Sub(c.start).Milliseconds() }
+
+func (c *call) emit(e event.Event) {
+	if e.TimeMS == 0 {
+		e.TimeMS = c.ms(c.now())
+	}
+	c.o.Events(e)
+}
+
+func (c *call) run(ctx context.Context) (Result, error) {
+	c.o.Status("getting credentials")
+	creds, err := c.o.Credentials.Fetch(ctx)
+	if err != nil {
+		return c.result, c.interruptedOr(ctx, err)
+	}
+	if c.o.OnCredentials != nil {
+		c.o.OnCredentials(creds)
+	}
+	if err := token.CheckExpiry(creds.Token, c.now()); err != nil {
+		return c.result, err
+	}
+	maxDur := c.timing.MaxDuration
+	if creds.MaxDuration > 0 && (maxDur == 0 || creds.MaxDuration < maxDur) {
+		maxDur = creds.MaxDuration
+	}
+
+	// The agent's audio goes to the output, the recorder and the meter that
+	// tells when the agent stops talking.
+	sinks := []audio.Sink{c.meter}
+	if c.o.Output != nil {
+		sinks = append(sinks, c.o.Output)
+	}
+	if c.o.Recorder != nil {
+		sinks = append(sinks, c.o.Recorder.Agent())
+	}
+
+	c.o.Status(fmt.Sprintf("connecting to %s", creds.URL))
+	rm, err := room.Join(ctx, room.Config{
+		URL:            creds.URL,
+		Token:          creds.Token,
+		ConnectTimeout: c.timing.ConnectTimeout,
+		AgentAudio:     audio.Tee(sinks...),
+		Logger:         c.o.Logger,
+	})
+	if err != nil {
+		return c.result, c.interruptedOr(ctx, err)
+	}
+	defer rm.Close()
+	joinedAt := c.now()
+	c.result.Room, c.result.Identity = rm.Name(), rm.Identity()
+	c.emit(event.Event{Type: event.Connected, Room: rm.Name(), Identity: rm.Identity(), URL: creds.URL, CallID: creds.CallID})
+	c.o.Status(fmt.Sprintf("joined room %s as %s", rm.Name(), rm.Identity()))
+
+	track, err := rm.PublishMicrophone("microphone")
+	if err != nil {
+		return c.result, c.interruptedOr(ctx, err)
+	}
+
+	// The sender runs until sendCtx ends; Run waits for it before leaving.
+	var script *scriptReader
+	src := c.o.Input
+	if c.o.File != nil {
+		script = newScriptReader(c.o.File.Samples, c.timing.LeadSilence, c.timing.TrailSilence)
+		src = audio.Paced(script)
+	}
+	sendCtx, stopSending := context.WithCancel(ctx)
+	snd := newSender(src, track, c.o.Recorder, script)
+	go snd.run(sendCtx)
+
+	endErr := c.loop(ctx, rm, script, joinedAt, maxDur, snd)
+	stopSending()
+	snd.wait()
+	_ = src.Close()
+	if endErr == nil && snd.err != nil {
+		endErr = snd.err
+	}
+
+	// Settle whatever captions are still open: nothing said is lost.
+	c.applyChanges(c.store.Flush(c.now()))
+	c.result.Segments = c.store.Segments()
+	c.result.Stats = c.stats(snd)
+	c.emit(event.Event{Type: event.Stats, Stats: &c.result.Stats})
+	reason := c.result.Reason
+	if endErr != nil {
+		reason = endErr.Error()
+	}
+	c.emit(event.Event{Type: event.Disconnected, Reason: reason})
+	return c.result, endErr
+}
+
+func (c *call) interruptedOr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return failure.Wrap(failure.Interrupted, ctx.Err(), "interrupted")
+	}
+	return err
+}
+
+func (c *call) stats(s *sender) event.CallStats {
+	st := event.CallStats{
+		DurationMS: c.ms(c.now()),
+		SentMS:     s.frames() * int64(audio.FrameDuration/time.Millisecond),
+		ReceivedMS: c.meter.Samples() * 1000 / audio.SampleRate,
+	}
+	if first := c.meter.FirstSpeech(); !first.IsZero() {
+		st.FirstAgentAudio = c.ms(first)
+	}
+	if c.speechEnd.IsZero() {
+		return st
+	}
+	if reply := c.meter.OnsetAfter(c.speechEnd); !reply.IsZero() {
+		st.ReplyLatencyMS = reply.Sub(c.speechEnd).Milliseconds()
+	}
+	if ps, ok := c.o.Output.(interface {
+		PlayoutStats() (underruns, overruns int64)
+	}); ok {
+		st.PlaybackUnderrun, st.PlaybackOverrun = ps.PlayoutStats()
+	}
+	return st
+}

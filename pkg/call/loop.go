@@ -1,0 +1,289 @@
+package call
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/webcall-cli/webcall/pkg/event"
+	"github.com/webcall-cli/webcall/pkg/failure"
+	"github.com/webcall-cli/webcall/pkg/room"
+	"github.com/webcall-cli/webcall/pkg/transcript"
+)
+
+// tickEvery is how often the loop re-checks time-based conditions (end of
+// reply, agent wait, held captions). It bounds how late those decisions
+// are, not how precise the measured times are: those come from the audio
+// path itself.
+const tickEvery = 50 * time.Millisecond
+
+// agentTracker is what the call knows about the agent.
+type agentTracker struct {
+	present  bool
+	identity string
+	name     string
+	state    string
+	joinedAt time.Time
+	// openStreams are the agent's caption streams not yet closed: its
+	// reply is not over while one is still being written.
+	openStreams map[string]bool
+}
+
+func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, joinedAt time.Time, maxDur time.Duration, s *sender) error {
+	tick := time.NewTicker(tickEvery)
+	defer tick.Stop()
+	var maxTimer <-chan time.Time
+	if maxDur > 0 {
+		t := time.NewTimer(maxDur - c.now().Sub(joinedAt))
+		defer t.Stop()
+		maxTimer = t.C
+	}
+	c.agent.openStreams = map[string]bool{}
+	lastWaitNote := joinedAt
+	if script == nil {
+		c.o.Status("waiting for the agent; press Ctrl-C to hang up")
+	} else {
+		c.o.Status("waiting for the agent")
+	}
+
+	var phases phaseTimes
+	for {
+		select {
+		case <-ctx.Done():
+			c.result.Reason = ReasonHangup
+			return failure.Wrap(failure.Interrupted, ctx.Err(), "interrupted")
+
+		case <-s.done:
+			// The sender only stops early when its input failed (a
+			// microphone that vanished).
+			return s.err
+
+		case <-maxTimer:
+			c.result.Reason = ReasonMaxDuration
+			c.o.Status(fmt.Sprintf("ending the call: %s (%s)", ReasonMaxDuration, maxDur))
+			return nil
+
+		case p := <-s.phases:
+			phases.set(p.phase, p.at)
+			if p.phase == phaseTrailing {
+				c.speechEnd = p.at
+			}
+			switch p.phase {
+			case phaseSpeaking:
+				c.o.Status(fmt.Sprintf("sending the input (%s)", script.speechDuration().Round(100*time.Millisecond)))
+			case phaseDone:
+				c.emit(event.Event{Type: event.InputDone, TimeMS: c.ms(p.at)})
+				c.o.Status("input sent; waiting for the agent's reply")
+			}
+
+		case ev, ok := <-rm.Events():
+			if !ok {
+				return nil
+			}
+			if err := c.handle(ev); err != nil {
+				return err
+			}
+			if c.ended {
+				return nil
+			}
+
+		case <-tick.C:
+			now := c.now()
+			c.applyChanges(c.store.Tick(now))
+
+			if !c.agent.present {
+				if now.Sub(joinedAt) >= c.timing.WaitAgent {
+					return failure.Newf(failure.NoAgent, "no agent joined room %s within %s", rm.Name(), c.timing.WaitAgent).
+						WithHint("check that the agent is running and dispatched to this room (with --api-key, name it with --agent-name), or wait longer with --wait-agent")
+				}
+				if now.Sub(lastWaitNote) >= 5*time.Second {
+					lastWaitNote = now
+					c.o.Status(fmt.Sprintf("still waiting for the agent (%s)", now.Sub(joinedAt).Round(time.Second)))
+				}
+				continue
+			}
+			if script == nil {
+				continue
+			}
+			if !phases.has(phaseLead) && c.readyToListen(now) {
+				script.start()
+			}
+			if done, err := c.replyOver(now, phases); done || err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// readyToListen says whether a file can be sent: the agent is listening
+// and has finished any greeting. Agents that publish no state are given a
+// moment; ones that never get ready are spoken to anyway after ReadyTimeout.
+func (c *call) readyToListen(now time.Time) bool {
+	since := now.Sub(c.agent.joinedAt)
+	if since >= c.timing.ReadyTimeout {
+		c.o.Status(fmt.Sprintf("the agent is not listening after %s (state %q); sending the input anyway", c.timing.ReadyTimeout, c.agent.state))
+		return true
+	}
+	quiet := now.Sub(c.meter.LastSpeech()) >= c.timing.ReplyIdle/2
+	switch c.agent.state {
+	case "listening":
+		return quiet
+	case "":
+		return quiet && since >= time.Second
+	default:
+		return false
+	}
+}
+
+// replyOver decides, for a file call, whether the agent has answered and
+// finished. Its state is only a hint, so the audio decides: the reply is
+// over once the agent has been silent for ReplyIdle and its caption stream
+// is closed (or has been given ReplyIdle more to close).
+func (c *call) replyOver(now time.Time, ph phaseTimes) (bool, error) {
+	if !ph.has(phaseDone) {
+		return false, nil
+	}
+	speechEnd := ph.at(phaseTrailing)
+	lastSpeech := c.meter.LastSpeech()
+	replied := lastSpeech.After(speechEnd)
+	if !replied {
+		if now.Sub(speechEnd) >= c.timing.ReplyTimeout {
+			c.result.Reason = ReasonNoReply
+			return true, failure.Newf(failure.Check, "the agent did not reply within %s of the end of the input", c.timing.ReplyTimeout).
+				WithHint("check the agent's logs; the transcript above shows what it heard")
+		}
+		return false, nil
+	}
+	idle := now.Sub(lastSpeech)
+	if idle < c.timing.ReplyIdle {
+		return false, nil
+	}
+	if c.agent.state == "speaking" && idle < 3*c.timing.ReplyIdle {
+		return false, nil
+	}
+	if len(c.agent.openStreams) > 0 && idle < 2*c.timing.ReplyIdle {
+		return false, nil
+	}
+	c.result.Reason = ReasonReplyOver
+	return true, nil
+}
+
+// handle reacts to one room event.
+func (c *call) handle(ev room.Event) error {
+	now := c.now()
+	switch e := ev.(type) {
+	case room.ParticipantJoined:
+		if e.Agent {
+			c.agentJoined(now, e.Identity, e.Name, e.Attributes)
+		}
+	case room.ParticipantLeft:
+		if c.agent.present && e.Identity == c.agent.identity {
+			c.emit(event.Event{Type: event.AgentLeft, Identity: e.Identity})
+			c.result.Reason = ReasonAgentLeft
+			c.o.Status("the agent left the call")
+			c.ended = true
+		}
+	case room.AttributesChanged:
+		if !e.Agent {
+			return nil
+		}
+		if !c.agent.present {
+			c.agentJoined(now, e.Identity, "", e.Attributes)
+			return nil
+		}
+		if e.Identity != c.agent.identity {
+			return nil
+		}
+		if st, ok := e.Changed[room.AttrAgentState]; ok {
+			c.setAgentState(st)
+		}
+	case room.AudioSubscribed:
+		c.o.Status("receiving the agent's audio")
+	case room.StreamOpened:
+		if e.Info.Speaker == transcript.Speaker(event.SpeakerAgent) {
+			c.agent.openStreams[e.Info.StreamID] = true
+		}
+		c.applyChanges(c.store.OpenStream(now, e.Info))
+	case room.StreamChunk:
+		c.applyChanges(c.store.AppendStream(now, e.StreamID, e.Text))
+	case room.StreamClosed:
+		delete(c.agent.openStreams, e.StreamID)
+		c.applyChanges(c.store.CloseStream(now, e.StreamID, e.TrailerFinal))
+	case room.LegacyTranscription:
+		for _, seg := range e.Segments {
+			c.applyChanges(c.store.Legacy(now, e.Identity, seg))
+		}
+	case room.ConnectionChanged:
+		c.emit(event.Event{Type: event.Connection, Reason: e.State})
+		c.o.Status("connection " + e.State)
+	case room.Disconnected:
+		c.result.Reason = "disconnected by the server: " + e.Reason
+		return failure.Newf(failure.Connect, "the connection to the room was lost (%s)", e.Reason).
+			WithHint("the server ended the call or the network failed; the output files hold everything received until then")
+	case room.Warning:
+		c.o.Status("warning: " + e.Message)
+	}
+	return nil
+}
+
+func (c *call) agentJoined(now time.Time, identity, name string, attrs map[string]string) {
+	c.agent.present = true
+	c.agent.identity = identity
+	c.agent.joinedAt = now
+	if n := attrs[room.AttrAgentName]; n != "" {
+		name = n
+	}
+	c.agent.name = name
+	c.emit(event.Event{Type: event.AgentJoined, Identity: identity, Name: name})
+	label := identity
+	if name != "" && name != identity {
+		label = fmt.Sprintf("%s (%s)", name, identity)
+	}
+	c.o.Status(fmt.Sprintf("agent joined: %s", label))
+	if st := attrs[room.AttrAgentState]; st != "" {
+		c.setAgentState(st)
+	}
+}
+
+func (c *call) setAgentState(st string) {
+	if st == c.agent.state {
+		return
+	}
+	prev := c.agent.state
+	c.agent.state = st
+	c.emit(event.Event{Type: event.AgentState, Identity: c.agent.identity, State: st})
+	// Interrupted or finished: audio still queued for the speaker is stale.
+	if prev == "speaking" {
+		if f, ok := c.o.Output.(interface{ Flush() }); ok {
+			f.Flush()
+		}
+	}
+}
+
+// applyChanges turns caption changes into transcript events.
+func (c *call) applyChanges(changes []transcript.Change) {
+	for _, ch := range changes {
+		seg := ch.Segment
+		final := ch.Kind != transcript.Interim
+		c.emit(event.Event{
+			Type:      event.Transcript,
+			Speaker:   string(seg.Speaker),
+			Identity:  seg.Identity,
+			SegmentID: seg.ID,
+			Text:      seg.Text,
+			Final:     event.Bool(final),
+		})
+	}
+}
+
+// phaseTimes records when the input reached each phase.
+type phaseTimes struct {
+	times [phaseCount]time.Time
+	seen  [phaseCount]bool
+}
+
+func (p *phaseTimes) set(ph phase, at time.Time) {
+	p.times[ph], p.seen[ph] = at, true
+}
+func (p *phaseTimes) has(ph phase) bool     { return p.seen[ph] }
+func (p *phaseTimes) at(ph phase) time.Time { return p.times[ph] }

@@ -1,0 +1,433 @@
+// Package room is webcall's side of the LiveKit wire: it joins a room,
+// publishes the user's microphone, hands the agent's audio to a sink, and
+// turns every SDK callback into a plain Event on one channel.
+//
+// Nothing here decides what a call means (that is pkg/call) or how captions
+// are merged (that is pkg/transcript): this package only adapts.
+//
+// Goroutines, and who ends them:
+//   - the SDK's own (signalling, peer connections, data channels): ended by
+//     Close, which disconnects.
+//   - one reader per incoming text stream, started by the SDK for our
+//     handler: it reads chunks as they arrive and ends when the stream
+//     closes, or when Close makes the SDK close every open stream.
+//   - one decoder per subscribed agent audio track (PCMRemoteTrack): ended
+//     when the track ends or by Close.
+//   - the event pump, which moves queued events to the Events channel: ended
+//     by Close, after which Events is closed.
+//
+// SDK callbacks never block: they append to an unbounded queue and return,
+// so a slow consumer delays events but never stalls the media or loses a
+// caption.
+package room
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/livekit/media-sdk"
+	"github.com/livekit/protocol/livekit"
+	protologger "github.com/livekit/protocol/logger"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+	lkmedia "github.com/livekit/server-sdk-go/v2/pkg/media"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/webcall-cli/webcall/pkg/audio"
+	"github.com/webcall-cli/webcall/pkg/failure"
+	"github.com/webcall-cli/webcall/pkg/transcript"
+)
+
+// Attribute and topic names used by LiveKit Agents.
+const (
+	TopicTranscription = "lk.transcription"
+
+	AttrAgentState       = "lk.agent.state"
+	AttrAgentName        = "lk.agent.name"
+	AttrSegmentID        = "lk.segment_id"
+	AttrFinal            = "lk.transcription_final"
+	AttrTranscribedTrack = "lk.transcribed_track_id"
+)
+
+// Config says where to connect and where the agent's audio goes.
+type Config struct {
+	URL   string
+	Token string
+	// ConnectTimeout bounds the whole join, including ICE. Default 10 s.
+	ConnectTimeout time.Duration
+	// AgentAudio receives the decoded audio (48 kHz mono) of every agent
+	// audio track. Nil discards it.
+	AgentAudio audio.Sink
+	// Logger receives the SDK's logs. Nil keeps them quiet.
+	Logger protologger.Logger
+}
+
+// Room is one joined LiveKit room.
+type Room struct {
+	sdk   *lksdk.Room
+	cfg   Config
+	queue *eventQueue
+
+	mu          sync.Mutex
+	localTracks map[string]bool // SIDs of our published tracks
+	remote      []*lkmedia.PCMRemoteTrack
+	closed      bool
+	agentAudio  *gatedSink
+
+	closeOnce sync.Once
+}
+
+// Join connects to the room. It returns a *failure.Error of Kind Connect
+// when the server cannot be reached in time and Kind Auth when it refuses
+// the token, with the server's reason.
+func Join(ctx context.Context, cfg Config) (*Room, error) {
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	if cfg.AgentAudio == nil {
+		cfg.AgentAudio = audio.Discard
+	}
+	r := &Room{
+		cfg:         cfg,
+		queue:       newEventQueue(),
+		localTracks: map[string]bool{},
+		agentAudio:  &gatedSink{sink: cfg.AgentAudio},
+	}
+	cb := lksdk.NewRoomCallback()
+	cb.OnParticipantConnected = r.onParticipantConnected
+	cb.OnParticipantDisconnected = r.onParticipantDisconnected
+	cb.OnAttributesChanged = r.onAttributesChanged
+	cb.OnTrackSubscribed = r.onTrackSubscribed
+	cb.OnTranscriptionReceived = r.onTranscription
+	cb.OnDisconnectedWithReason = r.onDisconnected
+	cb.OnReconnecting = func() { r.queue.push(ConnectionChanged{State: "reconnecting"}) }
+	cb.OnReconnected = func() { r.queue.push(ConnectionChanged{State: "reconnected"}) }
+
+	r.sdk = lksdk.NewRoom(cb)
+	// Registered before joining so that no caption sent right after the
+	// join is missed.
+	if err := r.sdk.RegisterTextStreamHandler(TopicTranscription, r.onTextStream); err != nil {
+		return nil, fmt.Errorf("register transcription handler: %w", err)
+	}
+
+	joinCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	opts := []lksdk.ConnectOption{
+		lksdk.WithAutoSubscribe(true),
+		lksdk.WithConnectTimeout(cfg.ConnectTimeout),
+	}
+	if cfg.Logger != nil {
+		opts = append(opts, lksdk.WithLogger(cfg.Logger))
+	}
+	// The SDK's join retries internally and does not always honour the
+	// context while it does, so the deadline is also enforced here.
+	errc := make(chan error, 1)
+	go func() { errc <- r.sdk.JoinWithContextAndToken(joinCtx, cfg.URL, cfg.Token, opts...) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-joinCtx.Done():
+		err = joinCtx.Err()
+		// The join goroutine ends on its own once the SDK notices the
+		// context; disconnect whatever it managed to set up.
+		go func() {
+			if <-errc == nil {
+				r.sdk.Disconnect()
+			}
+		}()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, joinError(cfg.URL, cfg.ConnectTimeout, err)
+	}
+	r.queue.start()
+	// Participants already in the room do not trigger OnParticipantConnected.
+	for _, rp := range r.sdk.GetRemoteParticipants() {
+		r.onParticipantConnected(rp)
+	}
+	return r, nil
+}
+
+// joinError turns the SDK's join error into one a person can act on.
+func joinError(url string, timeout time.Duration, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "unauthorized") || strings.Contains(msg, "401"):
+		reason := strings.TrimSpace(strings.TrimPrefix(msg, "unauthorized:"))
+		if reason == "" {
+			reason = "no reason given"
+		}
+		return failure.Wrap(failure.Auth, errors.New(reason), fmt.Sprintf("the server at %s refused the token", url)).
+			WithHint("the token may be expired, for another server, or signed with another key: get a fresh one")
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, lksdk.ErrConnectionTimeout):
+		return failure.Newf(failure.Connect, "could not connect to %s within %s", url, timeout).
+			WithHint("check the URL and your network, or raise --connect-timeout")
+	default:
+		return failure.Wrap(failure.Connect, err, fmt.Sprintf("could not connect to %s", url)).
+			WithHint("check the URL (ws:// or wss://, host and port) and that the server is running")
+	}
+}
+
+// Events returns the channel of room events. It is closed after Close.
+func (r *Room) Events() <-chan Event { return r.queue.out }
+
+// Name is the room's name.
+func (r *Room) Name() string { return r.sdk.Name() }
+
+// Identity is our participant identity.
+func (r *Room) Identity() string { return r.sdk.LocalParticipant.Identity() }
+
+// ServerVersion is the LiveKit server's version, if it said.
+func (r *Room) ServerVersion() string {
+	if si := r.sdk.ServerInfo(); si != nil {
+		return si.Version
+	}
+	return ""
+}
+
+// PublishMicrophone publishes a mono Opus track with source MICROPHONE:
+// agents only listen to microphone tracks, and ignore UNKNOWN ones.
+func (r *Room) PublishMicrophone(name string) (*OpusTrack, error) {
+	t, err := NewOpusTrack("webcall-mic")
+	if err != nil {
+		return nil, err
+	}
+	pub, err := r.sdk.LocalParticipant.PublishTrack(t, &lksdk.TrackPublicationOptions{
+		Name:   name,
+		Source: livekit.TrackSource_MICROPHONE,
+		// Speech with pauses: discontinuous transmission would make the
+		// agent's endpointing see gaps instead of silence.
+		DisableDTX: true,
+	})
+	if err != nil {
+		return nil, failure.Wrap(failure.Connect, err, "could not publish the microphone track")
+	}
+	r.mu.Lock()
+	r.localTracks[pub.SID()] = true
+	r.mu.Unlock()
+	return t, nil
+}
+
+// Close leaves the room and ends every goroutine this package started.
+// Events is closed once everything queued has been delivered or dropped.
+func (r *Room) Close() {
+	r.closeOnce.Do(func() {
+		r.mu.Lock()
+		r.closed = true
+		remote := r.remote
+		r.remote = nil
+		r.mu.Unlock()
+		r.sdk.Disconnect()
+		for _, t := range remote {
+			t.Close()
+		}
+		// The decoders' goroutines end when their tracks do, a moment
+		// later; from here on they write nowhere, so the caller may close
+		// its sinks as soon as Close returns.
+		r.agentAudio.close()
+		r.queue.close()
+	})
+}
+
+func (r *Room) onParticipantConnected(rp *lksdk.RemoteParticipant) {
+	r.queue.push(ParticipantJoined{
+		Identity:   rp.Identity(),
+		Name:       rp.Name(),
+		Agent:      isAgent(rp),
+		Attributes: maps.Clone(rp.Attributes()),
+	})
+}
+
+func (r *Room) onParticipantDisconnected(rp *lksdk.RemoteParticipant) {
+	r.queue.push(ParticipantLeft{Identity: rp.Identity(), Agent: isAgent(rp)})
+}
+
+func (r *Room) onAttributesChanged(changed map[string]string, p lksdk.Participant) {
+	if _, local := p.(*lksdk.LocalParticipant); local {
+		return
+	}
+	rp, ok := p.(*lksdk.RemoteParticipant)
+	r.queue.push(AttributesChanged{
+		Identity:   p.Identity(),
+		Agent:      ok && isAgent(rp),
+		Changed:    maps.Clone(changed),
+		Attributes: maps.Clone(p.Attributes()),
+	})
+}
+
+// isAgent tells an assistant from a person. Current agents join with kind
+// AGENT; older ones only show themselves through their attributes.
+func isAgent(rp *lksdk.RemoteParticipant) bool {
+	if rp.Kind() == lksdk.ParticipantAgent {
+		return true
+	}
+	attrs := rp.Attributes()
+	_, state := attrs[AttrAgentState]
+	_, name := attrs[AttrAgentName]
+	return state || name
+}
+
+func (r *Room) onTrackSubscribed(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublication, rp *lksdk.RemoteParticipant) {
+	if track.Kind() != webrtc.RTPCodecTypeAudio || !isAgent(rp) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	// The decoder handles jitter and packet loss, and delivers 48 kHz mono
+	// whatever the agent's TTS produced.
+	t, err := lkmedia.NewPCMRemoteTrack(track, r.agentAudio,
+		lkmedia.WithTargetSampleRate(audio.SampleRate),
+		lkmedia.WithTargetChannels(1),
+		lkmedia.WithHandleJitter(true),
+	)
+	if err != nil {
+		r.queue.push(Warning{Message: fmt.Sprintf("cannot decode the agent's audio track %s: %v", pub.SID(), err)})
+		return
+	}
+	r.remote = append(r.remote, t)
+	r.queue.push(AudioSubscribed{Identity: rp.Identity(), TrackSID: pub.SID()})
+}
+
+// gatedSink adapts an audio.Sink to the SDK's PCM writer, and stops
+// passing audio on once closed.
+type gatedSink struct {
+	mu     sync.Mutex
+	sink   audio.Sink
+	closed bool
+}
+
+func (g *gatedSink) WriteSample(s media.PCM16Sample) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil
+	}
+	return g.sink.Write(s)
+}
+
+func (g *gatedSink) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
+func (g *gatedSink) SampleRate() int { return audio.SampleRate }
+func (g *gatedSink) String() string  { return "webcall-agent-audio" }
+
+// Close does nothing: the sink belongs to the call, which outlives tracks.
+func (g *gatedSink) Close() error { return nil }
+
+func (r *Room) onDisconnected(reason lksdk.DisconnectionReason) {
+	r.queue.push(Disconnected{Reason: string(reason)})
+}
+
+// onTextStream runs on its own goroutine (the SDK starts one per stream),
+// so blocking reads here never hold up other streams or their trailers.
+func (r *Room) onTextStream(reader *lksdk.TextStreamReader, sender string) {
+	// Header attributes are copied at once: the SDK writes trailer
+	// attributes into the same map later.
+	attrs := maps.Clone(reader.Info.Attributes)
+	info := transcript.StreamInfo{
+		StreamID:  reader.Info.Id,
+		SegmentID: attrs[AttrSegmentID],
+		Sender:    sender,
+		Final:     attrs[AttrFinal] == "true",
+	}
+	trackID := attrs[AttrTranscribedTrack]
+	r.mu.Lock()
+	ours := r.localTracks[trackID]
+	r.mu.Unlock()
+	local := r.sdk.LocalParticipant.Identity()
+	if ours || sender == local {
+		info.Speaker = transcript.Speaker("user")
+		info.Identity = local
+	} else {
+		info.Speaker = transcript.Speaker("agent")
+		info.Identity = sender
+	}
+	r.queue.push(StreamOpened{Info: info})
+
+	buf := make([]byte, 4096)
+	var pending []byte // an incomplete UTF-8 sequence from the last read
+	for {
+		n, err := reader.Read(buf)
+		if n > 0 {
+			pending = append(pending, buf[:n]...)
+			cut := completeUTF8(pending)
+			if cut > 0 {
+				r.queue.push(StreamChunk{StreamID: info.StreamID, Text: string(pending[:cut])})
+				pending = append(pending[:0], pending[cut:]...)
+			}
+		}
+		if err != nil {
+			if len(pending) > 0 {
+				r.queue.push(StreamChunk{StreamID: info.StreamID, Text: string(pending)})
+			}
+			var trailerFinal *bool
+			if errors.Is(err, io.EOF) {
+				// After EOF the SDK no longer touches the map.
+				if v, ok := reader.Info.Attributes[AttrFinal]; ok && v != attrs[AttrFinal] {
+					f := v == "true"
+					trailerFinal = &f
+				}
+			}
+			r.queue.push(StreamClosed{StreamID: info.StreamID, TrailerFinal: trailerFinal})
+			return
+		}
+	}
+}
+
+// completeUTF8 returns how many leading bytes of b form whole UTF-8
+// characters, so a character split across chunks is never mangled.
+func completeUTF8(b []byte) int {
+	// Walk back over at most 3 continuation bytes to the last lead byte.
+	for i := len(b) - 1; i >= 0 && i >= len(b)-4; i-- {
+		c := b[i]
+		if c < 0x80 {
+			return len(b)
+		}
+		if c >= 0xC0 { // lead byte
+			need := 2
+			switch {
+			case c >= 0xF0:
+				need = 4
+			case c >= 0xE0:
+				need = 3
+			}
+			if len(b)-i >= need {
+				return len(b)
+			}
+			return i
+		}
+	}
+	return len(b)
+}
+
+func (r *Room) onTranscription(segs []*lksdk.TranscriptionSegment, p lksdk.Participant, _ lksdk.TrackPublication) {
+	local := r.sdk.LocalParticipant.Identity()
+	speaker := transcript.Speaker("agent")
+	if p.Identity() == local {
+		speaker = transcript.Speaker("user")
+	}
+	ev := LegacyTranscription{Identity: p.Identity()}
+	for _, s := range segs {
+		ev.Segments = append(ev.Segments, transcript.LegacySegment{
+			ID:       s.ID,
+			Speaker:  speaker,
+			Identity: p.Identity(),
+			Text:     s.Text,
+			Final:    s.Final,
+		})
+	}
+	r.queue.push(ev)
+}
