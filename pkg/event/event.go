@@ -76,10 +76,10 @@ type Event struct {
 
 // CallStats are the numbers reported at the end of a call.
 type CallStats struct {
-	DurationMS       int64 `json:"duration_ms"`
-	SentMS           int64 `json:"sent_audio_ms"`
-	ReceivedMS       int64 `json:"received_audio_ms"`
-	FirstAgentAudio  int64 `json:"first_agent_audio_ms,omitempty"`
+	DurationMS      int64 `json:"duration_ms"`
+	SentMS          int64 `json:"sent_audio_ms"`
+	ReceivedMS      int64 `json:"received_audio_ms"`
+	FirstAgentAudio int64 `json:"first_agent_audio_ms,omitempty"`
 	// ReplyLatencyMS runs from the end of the input file's speech to the
 	// start of the agent's spoken reply, as this client saw them.
 	ReplyLatencyMS   int64 `json:"reply_latency_ms,omitempty"`
