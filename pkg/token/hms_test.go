@@ -4,148 +4,44 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/webcall-cli/webcall/pkg/failure"
+	"github.com/webcall-cli/webcall/pkg/token/hmstest"
 )
 
 const (
-	hmsKey        = "hms_live_4b1d9e0c7a2f4e55a0b3c6d7e8f90123"
-	hmsPoorKey    = "hms_live_org_without_credits_0000000000"
-	hmsAssistant  = "17a0cb75-fa09-4bdd-9a44-92a70d829c88"
-	otherOrgAsst  = "2b4c6d8e-0000-4000-8000-000000000001"
-	hmsUserAgent  = "webcall/test"
-	hmsServerWSS  = "wss://rtc.hms.test"
-	hmsRoomPrefix = "web-"
+	hmsKey       = "hms_live_4b1d9e0c7a2f4e55a0b3c6d7e8f90123"
+	hmsPoorKey   = "hms_live_org_without_credits_0000000000"
+	hmsAssistant = "17a0cb75-fa09-4bdd-9a44-92a70d829c88"
+	otherOrgAsst = "2b4c6d8e-0000-4000-8000-000000000001"
+	hmsUserAgent = "webcall/test"
+	hmsServerWSS = "wss://rtc.hms.test"
 )
 
-// fakeHMS behaves as hms-sovereign-web-calls.txt documents POST
-// /v1/web-calls: bearer key per organization, the four 400 rules, 402
-// without credits, 403 for a foreign assistant, 429 beyond three
-// concurrent calls, and a switch for the 500.
-type fakeHMS struct {
-	t *testing.T
-
-	mu       sync.Mutex
-	active   int
-	calls    int
-	requests []map[string]json.RawMessage
-	headers  []http.Header
-	fail500  bool
-}
-
-func newFakeHMS(t *testing.T) (*fakeHMS, *httptest.Server) {
-	f := &fakeHMS{t: t}
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	return f, srv
-}
-
-func (f *fakeHMS) detail(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"detail": detail})
-}
-
-func (f *fakeHMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/web-calls" {
-		f.detail(w, http.StatusNotFound, "Not Found")
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.headers = append(f.headers, r.Header.Clone())
-
-	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if key != hmsKey && key != hmsPoorKey {
-		f.detail(w, 401, "Invalid API key")
-		return
-	}
-	var body map[string]json.RawMessage
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		f.detail(w, 422, "body is not JSON")
-		return
-	}
-	f.requests = append(f.requests, body)
-	_, hasID := body["assistant_id"]
-	_, hasOverride := body["assistant_override"]
-	inline, hasInline := body["assistant"]
-	switch {
-	case hasOverride && !hasID:
-		f.detail(w, 400, "assistant_override requires assistant_id")
-		return
-	case !hasID && !hasInline:
-		f.detail(w, 400, "Must provide assistant_id, assistant, or both")
-		return
-	case hasOverride && hasInline:
-		f.detail(w, 400, "Cannot provide both assistant and assistant_override")
-		return
-	}
-	if hasInline && !hasID {
-		var a map[string]json.RawMessage
-		json.Unmarshal(inline, &a)
-		for _, k := range []string{"stt_config", "llm_config", "tts_config"} {
-			if _, ok := a[k]; !ok {
-				f.detail(w, 400, "Transient assistant must provide: stt_config, llm_config, tts_config")
-				return
-			}
-		}
-	}
-	if key == hmsPoorKey {
-		f.detail(w, 402, "Insufficient credits to start web call")
-		return
-	}
-	if hasID {
-		var id string
-		json.Unmarshal(body["assistant_id"], &id)
-		if id != hmsAssistant {
-			f.detail(w, 403, "Assistant not found or does not belong to this organization")
-			return
-		}
-	}
-	if f.active >= HMSMaxConcurrentCalls {
-		f.detail(w, 429, "Maximum 3 concurrent web calls per organization")
-		return
-	}
-	if f.fail500 {
-		f.detail(w, 500, "Failed to create web call session: voice room service unavailable")
-		return
-	}
-	f.active++
-	f.calls++
-	callID := fmt.Sprintf("3f2a1b4c-5d6e-7f8a-9b0c-%012d", f.calls)
-	room := hmsRoomPrefix + callID[:8]
-	tok, _, err := Minted{APIKey: "hmsinternal", APISecret: "hms-internal-signing-secret", Room: room, Identity: "web-user", TTL: HMSTokenTTL}.Mint()
-	if err != nil {
-		f.t.Error(err)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{
-		"success": true, "call_id": callID, "room_name": room, "token": tok, "server_url": hmsServerWSS,
+func newFakeHMS(t *testing.T) *hmstest.Server {
+	s := hmstest.New(hmstest.Options{
+		APIKey:       hmsKey,
+		NoCreditsKey: hmsPoorKey,
+		Assistants:   []string{hmsAssistant},
+		ServerURL:    hmsServerWSS,
 	})
+	t.Cleanup(s.Close)
+	return s
 }
 
-func (f *fakeHMS) lastRequest(t *testing.T) map[string]json.RawMessage {
+func lastRequest(t *testing.T, s *hmstest.Server) hmstest.Request {
 	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.requests) == 0 {
+	reqs := s.Requests()
+	if len(reqs) == 0 {
 		t.Fatal("the server received no request")
 	}
-	return f.requests[len(f.requests)-1]
-}
-
-func (f *fakeHMS) requestCount() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.headers)
+	return reqs[len(reqs)-1]
 }
 
 func hmsSource(base string) HMS {
@@ -189,15 +85,16 @@ func TestHMSModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake, srv := newFakeHMS(t)
+			fake := newFakeHMS(t)
 			now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-			src := tt.src(hmsSource(srv.URL))
+			src := tt.src(hmsSource(fake.URL))
 			src.Now = func() time.Time { return now }
 			c, err := src.Fetch(context.Background())
 			if err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}
-			got, _ := json.Marshal(fake.lastRequest(t))
+			req := lastRequest(t, fake)
+			got, _ := json.Marshal(req.Body)
 			if tt.want != "" && !jsonEqual(t, string(got), tt.want) {
 				t.Errorf("request body\n got %s\nwant %s", got, tt.want)
 			}
@@ -213,14 +110,14 @@ func TestHMSModes(t *testing.T) {
 					t.Errorf("inline assistant = %s", got)
 				}
 			}
-			if c.URL != hmsServerWSS || c.Provider != "hms" || !strings.HasPrefix(c.CallID, "3f2a1b4c-") ||
-				c.Room != hmsRoomPrefix+"3f2a1b4c" || c.Identity != "web-user" || c.Token == "" {
+			if c.URL != hmsServerWSS || c.Provider != "hms" || c.CallID != "3f2a1b4c-5d6e-7f8a-9b0c-000000000001" ||
+				c.Room != "web-00000001" || c.Identity != "web-user-00000001" || c.Token == "" {
 				t.Errorf("credentials = %+v", c)
 			}
 			if !c.ExpiresAt.Equal(now.Add(5*time.Minute)) || c.MaxDuration != 5*time.Minute {
 				t.Errorf("limits: expires %v, max %v; want 5 minutes each", c.ExpiresAt, c.MaxDuration)
 			}
-			h := fake.headers[0]
+			h := req.Header
 			if h.Get("Authorization") != "Bearer "+hmsKey || h.Get("Content-Type") != "application/json" || h.Get("User-Agent") != hmsUserAgent {
 				t.Errorf("headers: auth ok %v, content type %q, user agent %q",
 					h.Get("Authorization") == "Bearer "+hmsKey, h.Get("Content-Type"), h.Get("User-Agent"))
@@ -274,10 +171,10 @@ func TestHMSLocalValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake, srv := newFakeHMS(t)
+			fake := newFakeHMS(t)
 			h := tt.h
 			if h.APIBase == "" {
-				h.APIBase = srv.URL
+				h.APIBase = fake.URL
 			}
 			if tt.name != "no key" {
 				h.APIKey = hmsKey
@@ -292,7 +189,7 @@ func TestHMSLocalValidation(t *testing.T) {
 			if failure.HintOf(err) == "" {
 				t.Error("no hint")
 			}
-			if n := fake.requestCount(); n != 0 {
+			if n := len(fake.Requests()); n != 0 {
 				t.Errorf("%d requests were sent for an invalid call", n)
 			}
 			assertNoHMSSecret(t, err)
@@ -312,7 +209,7 @@ func TestHMSErrorStatuses(t *testing.T) {
 		kind    failure.Kind
 		msg     string
 		hint    string
-		prepare func(*fakeHMS, *HMS) // nil: a server that answers status and detail
+		prepare func(*testing.T, *hmstest.Server, *HMS) // nil: a server that answers status and detail
 	}{
 		{name: "400 no assistant", status: 400, detail: "Must provide assistant_id, assistant, or both", kind: failure.Rejected,
 			msg: "HMS refused the web-call request (400 Bad Request: Must provide assistant_id, assistant, or both)", hint: "--assistant-id"},
@@ -325,23 +222,29 @@ func TestHMSErrorStatuses(t *testing.T) {
 		{name: "401", kind: failure.Auth,
 			msg:     "HMS did not accept the API key (401 Unauthorized: Invalid API key)",
 			hint:    "HMS_API_KEY",
-			prepare: func(f *fakeHMS, h *HMS) { h.APIKey = "hms_live_revoked_key_111111111111" }},
+			prepare: func(_ *testing.T, _ *hmstest.Server, h *HMS) { h.APIKey = "hms_live_revoked_key_111111111111" }},
 		{name: "402", kind: failure.Rejected,
 			msg:     "the organization has no credits left to start a web call (402 Payment Required: Insufficient credits to start web call)",
 			hint:    "top up",
-			prepare: func(f *fakeHMS, h *HMS) { h.APIKey = hmsPoorKey }},
+			prepare: func(_ *testing.T, _ *hmstest.Server, h *HMS) { h.APIKey = hmsPoorKey }},
 		{name: "403", kind: failure.Rejected,
 			msg:     "assistant " + otherOrgAsst + " was not found or does not belong to this organization (403 Forbidden: Assistant not found or does not belong to this organization)",
 			hint:    "--assistant-id",
-			prepare: func(f *fakeHMS, h *HMS) { h.AssistantID = otherOrgAsst }},
+			prepare: func(_ *testing.T, _ *hmstest.Server, h *HMS) { h.AssistantID = otherOrgAsst }},
 		{name: "429", kind: failure.Busy,
-			msg:     "the organization already has its maximum of 3 concurrent web calls (429 Too Many Requests: Maximum 3 concurrent web calls per organization)",
-			hint:    "wait for a running call to end (a call lasts at most 5 minutes)",
-			prepare: func(f *fakeHMS, h *HMS) { f.active = 3 }},
+			msg:  "the organization already has its maximum of 3 concurrent web calls (429 Too Many Requests: Maximum 3 concurrent web calls per organization)",
+			hint: "wait for a running call to end (a call lasts at most 5 minutes)",
+			prepare: func(t *testing.T, _ *hmstest.Server, h *HMS) {
+				for range HMSMaxConcurrentCalls {
+					if _, err := h.Fetch(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}},
 		{name: "500", kind: failure.Connect,
 			msg:     "HMS failed to create the web call (500 Internal Server Error: Failed to create web call session: voice room service unavailable)",
 			hint:    "try again",
-			prepare: func(f *fakeHMS, h *HMS) { f.fail500 = true }},
+			prepare: func(_ *testing.T, f *hmstest.Server, h *HMS) { f.Fail500("voice room service unavailable") }},
 		{name: "502 html", status: 502, detail: "<html>bad gateway</html>", kind: failure.Connect,
 			msg: "HMS failed to create the web call (502 Bad Gateway)"},
 		{name: "404 wrong base", status: 404, detail: "Not Found", kind: failure.Rejected,
@@ -355,9 +258,9 @@ func TestHMSErrorStatuses(t *testing.T) {
 			h := hmsSource("")
 			h.AssistantID = hmsAssistant
 			if tt.prepare != nil {
-				fake, srv := newFakeHMS(t)
-				h.APIBase = srv.URL
-				tt.prepare(fake, &h)
+				fake := newFakeHMS(t)
+				h.APIBase = fake.URL
+				tt.prepare(t, fake, &h)
 			} else {
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					w.WriteHeader(tt.status)
@@ -395,8 +298,8 @@ func TestHMSErrorStatuses(t *testing.T) {
 // TestHMSConcurrencyLimit runs into the documented limit: three calls are
 // created, the fourth is refused as Busy until one ends.
 func TestHMSConcurrencyLimit(t *testing.T) {
-	fake, srv := newFakeHMS(t)
-	h := hmsSource(srv.URL)
+	fake := newFakeHMS(t)
+	h := hmsSource(fake.URL)
 	h.AssistantID = hmsAssistant
 	seen := map[string]bool{}
 	for i := range HMSMaxConcurrentCalls {
@@ -413,9 +316,10 @@ func TestHMSConcurrencyLimit(t *testing.T) {
 	if failure.KindOf(err) != failure.Busy || !strings.Contains(err.Error(), "maximum of 3 concurrent web calls") {
 		t.Fatalf("fourth call: %v (kind %v), want busy", err, failure.KindOf(err))
 	}
-	fake.mu.Lock()
-	fake.active--
-	fake.mu.Unlock()
+	for id := range seen {
+		fake.EndCall(id)
+		break
+	}
 	if _, err := h.Fetch(context.Background()); err != nil {
 		t.Errorf("after a call ended: %v", err)
 	}
@@ -494,6 +398,33 @@ func assertNoHMSSecret(t *testing.T, err error) {
 	for _, s := range []string{hmsKey, hmsPoorKey, "hms_live_revoked_key"} {
 		if strings.Contains(all, s) {
 			t.Errorf("error shows an API key: %q", all)
+		}
+	}
+}
+
+// TestHMSLocalWordsMatchServer sends each invalid body straight to the
+// documented server and checks that the local check says the same words.
+func TestHMSLocalWordsMatchServer(t *testing.T) {
+	fake := newFakeHMS(t)
+	for _, tt := range []struct {
+		body string
+		h    HMS
+	}{
+		{`{}`, HMS{}},
+		{`{"assistant_override":{}}`, HMS{AssistantOverride: json.RawMessage(`{}`)}},
+		{`{"assistant_id":"` + hmsAssistant + `","assistant_override":{},"assistant":{}}`,
+			HMS{AssistantID: hmsAssistant, AssistantOverride: json.RawMessage(`{}`), Assistant: json.RawMessage(`{}`)}},
+		{`{"assistant":{"stt_config":{}}}`, HMS{Assistant: json.RawMessage(`{"stt_config":{}}`)}},
+	} {
+		resp, err := postJSON(context.Background(), nil, fake.URL+"/v1/web-calls",
+			http.Header{"Authorization": {"Bearer " + hmsKey}}, []byte(tt.body), "", "test")
+		if err != nil || resp.status != 400 {
+			t.Fatalf("%s: %d, %v", tt.body, resp.status, err)
+		}
+		server := errorDetail(resp.body)
+		_, local := tt.h.RequestBody()
+		if local == nil || !strings.HasSuffix(local.Error(), ": "+server) {
+			t.Errorf("%s: server says %q, local check says %v", tt.body, server, local)
 		}
 	}
 }
