@@ -8,6 +8,21 @@
 // Pacing lives in exactly one place: Paced turns a Reader (a file, silence,
 // a sequence) into a real-time Source. Devices are paced by their own clock.
 // Nothing else in webcall sleeps to keep audio in time.
+//
+// The pieces:
+//   - Files in: LoadFile/DecodeWAV read any common WAV layout into a Clip
+//     (48 kHz mono); NewClipReader, Silence and Concat make Readers.
+//   - Rates: Resample converts whole clips, Resampler streams for device
+//     glue; both are one windowed-sinc filter (see resample.go for why).
+//   - Files out: WAVWriter never leaves a half-written file at its path;
+//     Recorder lays the user's and the agent's audio side by side on the
+//     timeline of the frames sent.
+//   - Measuring: Meter (a Sink), RMS, DBFS and SpeechRatio.
+//   - Time: Clock, so that pacing and metering can be driven by tests.
+//
+// The package starts no goroutines. Its types say which of their methods
+// may be called from several goroutines (WAVWriter, Recorder, Meter and
+// PacedSource's Close may).
 package audio
 
 import (
@@ -54,7 +69,8 @@ type Source interface {
 
 // Sink consumes 48 kHz mono PCM16 in chunks of any length (the network
 // delivers whatever the decoder produced). Write must return quickly: it is
-// called from the receive path.
+// called from the receive path. Write must not keep samples after it
+// returns: callers reuse their buffers.
 type Sink interface {
 	Write(samples []int16) error
 	// Close flushes and releases the sink; it is safe to call more than

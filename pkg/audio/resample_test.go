@@ -145,14 +145,14 @@ func abs16(v int16) int {
 }
 
 func TestResamplerStreamsLikeResample(t *testing.T) {
-	in := make([]int16, 30000)
+	in := make([]int16, 12000)
 	copy(in, sine(len(in), 44100, 440, 0.3))
 	for i := range in { // and some noise, so every sample matters
 		in[i] += int16((i*7919)%201 - 100)
 	}
 	for _, rates := range [][2]int{{44100, 48000}, {48000, 8000}, {16000, 48000}, {8001, 48000}, {48000, 48000}} {
 		want := Resample(in, rates[0], rates[1])
-		for _, chunk := range []int{1, 7, 160, 441, 960, 4096} {
+		for _, chunk := range []int{1, 7, 441, 4096} {
 			r, err := NewResampler(rates[0], rates[1])
 			if err != nil {
 				t.Fatal(err)
