@@ -216,6 +216,9 @@ func (w *WAVWriter) Close() error {
 
 func (w *WAVWriter) finish() error {
 	err := w.err
+	if errors.Is(err, ErrWAVFull) {
+		err = nil // a full file is complete, not broken
+	}
 	if err == nil {
 		err = w.syncHeader()
 	}

@@ -249,7 +249,6 @@ func TestWAVWriterFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Abort()
 	w.data = maxWAVData - 4 // as if 4 GiB had been written
 	w.synced = w.data
 	if err := w.Write([]int16{1, 2}); err != nil {
@@ -257,6 +256,13 @@ func TestWAVWriterFull(t *testing.T) {
 	}
 	if err := w.Write([]int16{3}); !errors.Is(err, ErrWAVFull) {
 		t.Errorf("past 4 GiB: %v, want ErrWAVFull", err)
+	}
+	// A full file is still completed and renamed into place.
+	if err := w.Close(); err != nil {
+		t.Errorf("Close of a full file: %v", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("full file not in place: %v", err)
 	}
 }
 
