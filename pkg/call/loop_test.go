@@ -1,0 +1,207 @@
+package call
+
+import (
+	"testing"
+	"time"
+
+	"github.com/webcall-cli/webcall/pkg/event"
+	"github.com/webcall-cli/webcall/pkg/failure"
+	"github.com/webcall-cli/webcall/pkg/room"
+	"github.com/webcall-cli/webcall/pkg/transcript"
+)
+
+// testCall is a call whose clock the test drives.
+func testCall(t *testing.T) (*call, *time.Time, *[]event.Event) {
+	t.Helper()
+	now := time.Unix(1_000_000, 0)
+	var evs []event.Event
+	c := newCall(Options{
+		Now:    func() time.Time { return now },
+		Events: func(e event.Event) { evs = append(evs, e) },
+	})
+	c.agent.openStreams = map[string]bool{}
+	return c, &now, &evs
+}
+
+var speech = func() []int16 {
+	s := make([]int16, 960)
+	for i := range s {
+		s[i] = int16(6000 * (1 - 2*(i%2)))
+	}
+	return s
+}()
+
+// agentSpeaks feeds d of agent speech into the call's meter, 20 ms at a
+// time, advancing the clock.
+func agentSpeaks(c *call, now *time.Time, d time.Duration) {
+	for end := now.Add(d); now.Before(end); *now = now.Add(20 * time.Millisecond) {
+		_ = c.meter.Write(speech)
+	}
+}
+
+func TestReplyOver(t *testing.T) {
+	c, now, _ := testCall(t)
+	c.timing = DefaultTiming
+	var ph phaseTimes
+	ph.set(phaseTrailing, *now)
+	if done, _ := c.replyOver(*now, ph); done {
+		t.Fatal("over before the input was even sent")
+	}
+	*now = now.Add(1500 * time.Millisecond)
+	ph.set(phaseDone, *now)
+
+	// The agent starts replying; its state says speaking.
+	c.handle(room.ParticipantJoined{Identity: "agent", Agent: true, Attributes: map[string]string{room.AttrAgentState: "listening"}})
+	c.handle(room.AttributesChanged{Identity: "agent", Agent: true, Changed: map[string]string{room.AttrAgentState: "speaking"}})
+	c.handle(room.StreamOpened{Info: transcript.StreamInfo{StreamID: "s1", Speaker: transcript.SpeakerAgent, Identity: "agent"}})
+	agentSpeaks(c, now, 2*time.Second)
+	if done, _ := c.replyOver(*now, ph); done {
+		t.Fatal("over while the agent talks")
+	}
+	// A pause between sentences, shorter than ReplyIdle.
+	*now = now.Add(c.timing.ReplyIdle / 2)
+	if done, _ := c.replyOver(*now, ph); done {
+		t.Fatal("over during a short pause")
+	}
+	agentSpeaks(c, now, time.Second)
+	// Silent long enough, but the state still says speaking and the
+	// caption stream is open: give it more time.
+	*now = now.Add(c.timing.ReplyIdle)
+	if done, _ := c.replyOver(*now, ph); done {
+		t.Fatal("over while the state says speaking and the caption is open")
+	}
+	c.handle(room.AttributesChanged{Identity: "agent", Agent: true, Changed: map[string]string{room.AttrAgentState: "listening"}})
+	if done, _ := c.replyOver(*now, ph); done {
+		t.Fatal("over while the caption stream is still open")
+	}
+	c.handle(room.StreamClosed{StreamID: "s1"})
+	done, err := c.replyOver(*now, ph)
+	if !done || err != nil {
+		t.Fatalf("not over after silence, listening and a closed caption: %v %v", done, err)
+	}
+	if c.result.Reason != ReasonReplyOver {
+		t.Fatalf("reason %q", c.result.Reason)
+	}
+}
+
+// A state stuck on speaking (states are hints) does not hold the call
+// open for ever: the audio decides.
+func TestReplyOverDespiteStuckState(t *testing.T) {
+	c, now, _ := testCall(t)
+	c.timing = DefaultTiming
+	var ph phaseTimes
+	ph.set(phaseTrailing, *now)
+	ph.set(phaseDone, *now)
+	c.handle(room.ParticipantJoined{Identity: "agent", Agent: true, Attributes: map[string]string{room.AttrAgentState: "speaking"}})
+	agentSpeaks(c, now, time.Second)
+	*now = now.Add(3 * c.timing.ReplyIdle)
+	if done, _ := c.replyOver(*now, ph); !done {
+		t.Fatal("a stuck speaking state held the call open")
+	}
+}
+
+func TestNoReply(t *testing.T) {
+	c, now, _ := testCall(t)
+	c.timing = DefaultTiming
+	var ph phaseTimes
+	ph.set(phaseTrailing, *now)
+	ph.set(phaseDone, now.Add(1500*time.Millisecond))
+	*now = now.Add(c.timing.ReplyTimeout - time.Millisecond)
+	if done, _ := c.replyOver(*now, ph); done {
+		t.Fatal("gave up before ReplyTimeout")
+	}
+	*now = now.Add(time.Millisecond)
+	done, err := c.replyOver(*now, ph)
+	if !done || failure.KindOf(err) != failure.Check {
+		t.Fatalf("want a Check failure after ReplyTimeout, got %v %v", done, err)
+	}
+}
+
+func TestReadyToListen(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		state string
+		since time.Duration
+		quiet bool
+		want  bool
+	}{
+		{"listening and quiet", "listening", 100 * time.Millisecond, true, true},
+		{"listening but greeting", "listening", 2 * time.Second, false, false},
+		{"speaking", "speaking", 2 * time.Second, true, false},
+		{"thinking", "thinking", 2 * time.Second, true, false},
+		{"no state yet, just joined", "", 100 * time.Millisecond, true, false},
+		{"no state after a second", "", 1500 * time.Millisecond, true, true},
+		{"never ready: spoken to anyway", "initializing", DefaultTiming.ReadyTimeout, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, now, _ := testCall(t)
+			c.timing = DefaultTiming
+			attrs := map[string]string{}
+			if tc.state != "" {
+				attrs[room.AttrAgentState] = tc.state
+			}
+			c.handle(room.ParticipantJoined{Identity: "agent", Agent: true, Attributes: attrs})
+			if !tc.quiet {
+				agentSpeaks(c, now, tc.since)
+			} else {
+				*now = now.Add(tc.since)
+			}
+			if got := c.readyToListen(*now); got != tc.want {
+				t.Fatalf("readyToListen = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHandleEvents(t *testing.T) {
+	c, _, evs := testCall(t)
+	// A person joining is not the agent.
+	c.handle(room.ParticipantJoined{Identity: "bob"})
+	if c.agent.present {
+		t.Fatal("a person counted as the agent")
+	}
+	c.handle(room.ParticipantJoined{Identity: "agent-1", Name: "", Agent: true, Attributes: map[string]string{room.AttrAgentName: "helper", room.AttrAgentState: "listening"}})
+	c.handle(room.AttributesChanged{Identity: "agent-1", Agent: true, Changed: map[string]string{room.AttrAgentState: "listening"}}) // no change
+	c.handle(room.AttributesChanged{Identity: "agent-1", Agent: true, Changed: map[string]string{room.AttrAgentState: "thinking"}})
+	if err := c.handle(room.Disconnected{Reason: "room closed"}); failure.KindOf(err) != failure.Connect {
+		t.Fatalf("a server disconnect is a Connect failure, got %v", err)
+	}
+	c.handle(room.ParticipantLeft{Identity: "agent-1", Agent: true})
+	if !c.ended || c.result.Reason != ReasonAgentLeft {
+		t.Fatalf("agent left: ended=%v reason=%q", c.ended, c.result.Reason)
+	}
+	var got []string
+	for _, e := range *evs {
+		got = append(got, string(e.Type)+":"+e.Name+e.State)
+	}
+	want := []string{"agent_joined:helper", "agent_state:listening", "agent_state:thinking", "agent_left:"}
+	if len(got) != len(want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("events %v, want %v", got, want)
+		}
+	}
+}
+
+// flushSink records Flush calls: a speaker drops queued audio when the
+// agent stops speaking (interrupted or done).
+type flushSink struct{ flushed int }
+
+func (f *flushSink) Write([]int16) error { return nil }
+func (f *flushSink) Close() error        { return nil }
+func (f *flushSink) Flush()              { f.flushed++ }
+
+func TestFlushOutputWhenAgentStopsSpeaking(t *testing.T) {
+	c, _, _ := testCall(t)
+	fs := &flushSink{}
+	c.o.Output = fs
+	c.handle(room.ParticipantJoined{Identity: "a", Agent: true, Attributes: map[string]string{room.AttrAgentState: "speaking"}})
+	c.handle(room.AttributesChanged{Identity: "a", Agent: true, Changed: map[string]string{room.AttrAgentState: "listening"}})
+	c.handle(room.AttributesChanged{Identity: "a", Agent: true, Changed: map[string]string{room.AttrAgentState: "thinking"}})
+	if fs.flushed != 1 {
+		t.Fatalf("flushed %d times, want once (on leaving speaking)", fs.flushed)
+	}
+}
+
