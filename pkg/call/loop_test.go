@@ -204,4 +204,3 @@ func TestFlushOutputWhenAgentStopsSpeaking(t *testing.T) {
 		t.Fatalf("flushed %d times, want once (on leaving speaking)", fs.flushed)
 	}
 }
-
