@@ -153,5 +153,6 @@ from a terminal, scripted calls in CI, and unattended kiosks.`),
 		return failure.New(failure.Usage, err.Error()).WithHint(fmt.Sprintf("see '%s --help'", c.CommandPath()))
 	})
 	root.AddCommand(newCallCmd(s, nil))
+	root.AddCommand(newTokenCmd(s))
 	return root
 }
