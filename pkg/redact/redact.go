@@ -25,6 +25,13 @@ const Mask = "[REDACTED]"
 // nothing, since such a value is guessed at once anyway.
 const MinLen = 3
 
+// wholeWordBelow: a secret shorter than this is only masked where it stands
+// as a word of its own. Short secrets are often ordinary words (the local
+// development server's pair is devkey/secret), and masking "secret" inside
+// "--api-secret" would garble messages without hiding anything. Real keys,
+// secrets and tokens are longer and are masked wherever they appear.
+const wholeWordBelow = 12
+
 // Registry is a set of secrets. The zero value is empty and ready to use;
 // it is safe for concurrent use.
 type Registry struct {
@@ -33,7 +40,14 @@ type Registry struct {
 	// forms holds every spelling to replace, longest first, so that a secret
 	// that contains another is replaced whole. Writers read it on every
 	// Write without taking the lock.
-	forms atomic.Pointer[[]string]
+	forms atomic.Pointer[[]form]
+}
+
+// form is one spelling of a secret; whole is set when the secret is short
+// enough to be masked only as a word of its own (see wholeWordBelow).
+type form struct {
+	s     string
+	whole bool
 }
 
 // Default is the process-wide registry that String, Add and NewWriter use.
@@ -68,20 +82,20 @@ func (r *Registry) Add(secrets ...string) {
 		return
 	}
 	seen := make(map[string]bool)
-	var forms []string
+	var forms []form
 	for s := range r.secrets {
 		for _, f := range spellings(s) {
 			if len(f) >= MinLen && !seen[f] {
 				seen[f] = true
-				forms = append(forms, f)
+				forms = append(forms, form{s: f, whole: len(s) < wholeWordBelow})
 			}
 		}
 	}
 	sort.Slice(forms, func(i, j int) bool {
-		if len(forms[i]) != len(forms[j]) {
-			return len(forms[i]) > len(forms[j])
+		if len(forms[i].s) != len(forms[j].s) {
+			return len(forms[i].s) > len(forms[j].s)
 		}
-		return forms[i] < forms[j]
+		return forms[i].s < forms[j].s
 	})
 	r.forms.Store(&forms)
 }
@@ -96,7 +110,7 @@ func spellings(s string) []string {
 	return out
 }
 
-func (r *Registry) loadForms() []string {
+func (r *Registry) loadForms() []form {
 	if p := r.forms.Load(); p != nil {
 		return *p
 	}
@@ -109,29 +123,48 @@ func (r *Registry) String(s string) string {
 	if len(forms) == 0 {
 		return s
 	}
-	out, rest := scan(nil, []byte(s), forms, true)
+	out, rest := scan(nil, []byte(s), forms, 0, true)
 	return string(append(out, rest...))
 }
 
 // scan appends src to out with every complete occurrence of a form masked.
-// Unless final, it stops at the first position where the remaining input
-// could be the start of a form and returns that tail as rest, to be scanned
-// again once more input has arrived.
-func scan(out, src []byte, forms []string, final bool) (masked, rest []byte) {
+// prev is the byte that came before src (0 at the start). Unless final, it
+// stops at the first position where the remaining input could be the start
+// of a form, or a short form that still needs the byte after it to decide,
+// and returns that tail as rest, to be scanned again with more input.
+func scan(out, src []byte, forms []form, prev byte, final bool) (masked, rest []byte) {
 	for i := 0; i < len(src); {
 		tail := src[i:]
+		before := prev
+		if i > 0 {
+			before = src[i-1]
+		}
 		matched, partial := 0, false
-		for _, f := range forms {
+		for _, fm := range forms {
+			f, whole := fm.s, fm.whole
 			if tail[0] != f[0] {
 				continue
 			}
-			if len(tail) >= len(f) {
-				if matched == 0 && string(tail[:len(f)]) == f {
-					matched = len(f) // forms are longest first
-				}
-			} else if !final && string(tail) == f[:len(tail)] {
-				partial = true
+			if whole && isWordByte(before) {
+				continue
 			}
+			if len(tail) < len(f) {
+				partial = partial || (!final && string(tail) == f[:len(tail)])
+				continue
+			}
+			if matched != 0 || string(tail[:len(f)]) != f {
+				continue
+			}
+			if whole {
+				if len(tail) == len(f) && !final {
+					partial = true // the next byte decides
+					continue
+				}
+				if len(tail) > len(f) && isWordByte(tail[len(f)]) {
+					continue
+				}
+			}
+			matched = len(f) // forms are longest first
 		}
 		switch {
 		case partial:
@@ -146,4 +179,11 @@ func scan(out, src []byte, forms []string, final bool) (masked, rest []byte) {
 		}
 	}
 	return out, nil
+}
+
+// isWordByte: letters, digits, '_' and '-' (and any non-ASCII byte) join
+// with a short secret into a different word.
+func isWordByte(b byte) bool {
+	return b >= 0x80 || b == '_' || b == '-' ||
+		('0' <= b && b <= '9') || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z')
 }

@@ -10,13 +10,13 @@ import (
 
 func TestString(t *testing.T) {
 	var r Registry
-	r.Add("sk_live/abc+def", "tok.en.123", "", "  ", "ab")
+	r.Add("sk_live/abc+def", "tok.en.123.456", "", "  ", "ab")
 	tests := []struct{ in, want string }{
 		{"key=sk_live/abc+def", "key=[REDACTED]"},
 		{"q=sk_live%2Fabc%2Bdef&x=1", "q=[REDACTED]&x=1"}, // query-escaped
 		{"/p/sk_live%2Fabc+def/", "/p/[REDACTED]/"},       // path-escaped
-		{`{"t":"tok.en.123"}`, `{"t":"[REDACTED]"}`},
-		{"tok.en.123tok.en.123", "[REDACTED][REDACTED]"},
+		{`{"t":"tok.en.123.456"}`, `{"t":"[REDACTED]"}`},
+		{"tok.en.123.456tok.en.123.456", "[REDACTED][REDACTED]"},
 		{"ab is too short to be a secret", "ab is too short to be a secret"},
 		{"nothing here", "nothing here"},
 	}
@@ -29,16 +29,16 @@ func TestString(t *testing.T) {
 
 func TestJSONEscapedForm(t *testing.T) {
 	var r Registry
-	r.Add(`a<b>&"c"`)
-	if got := r.String(`{"k":"a\u003cb\u003e\u0026\"c\""}`); got != `{"k":"[REDACTED]"}` {
+	r.Add(`a<b>&"c"-long-secret`)
+	if got := r.String(`{"k":"a\u003cb\u003e\u0026\"c\"-long-secret"}`); got != `{"k":"[REDACTED]"}` {
 		t.Errorf("got %q", got)
 	}
 }
 
 func TestLongestFirst(t *testing.T) {
 	var r Registry
-	r.Add("abc", "abcdef")
-	if got := r.String("xabcdefx abcx"); got != "x[REDACTED]x [REDACTED]x" {
+	r.Add("abcdefghijkl", "abcdefghijklmnop")
+	if got := r.String("xabcdefghijklmnopx abcdefghijklx"); got != "x[REDACTED]x [REDACTED]x" {
 		t.Errorf("got %q", got)
 	}
 }
@@ -47,10 +47,12 @@ func TestLongestFirst(t *testing.T) {
 // into two and three Write calls and checks that no split leaks.
 func TestWriterSplits(t *testing.T) {
 	var r Registry
-	r.Add("eyJhbGciOi.secret.token", "abc", "abcdef", "xyz12", "12abc")
-	text := "start eyJhbGciOi.secret.token mid abcdef abcx xyz12abc end\nline two abcd eyJ\n"
+	r.Add("eyJhbGciOi.secret.token", "abcdefghijkl", "abcdefghijklmnop", "xyz123456789", "123456789abc", "devkey", "secret")
+	text := "start eyJhbGciOi.secret.token mid abcdefghijklmnop abcdefghijklx xyz123456789abc end\n" +
+		"devkey secret --api-secret devkey2 (secret) secret\nline two abcdefghijk eyJ\n"
 	want := r.String(text)
-	if strings.Contains(want, "secret") || strings.Contains(want, "abc") {
+	if strings.Contains(want, ".secret.") || strings.Contains(want, "abcdefghijkl") || strings.Contains(want, "xyz123") ||
+		strings.Contains(want, "devkey ") || strings.Contains(want, " secret") || strings.Contains(want, "(secret)") {
 		t.Fatalf("String leaks: %q", want)
 	}
 	for i := 0; i <= len(text); i++ {
@@ -68,6 +70,35 @@ func TestWriterSplits(t *testing.T) {
 			if out.String() != want {
 				t.Fatalf("split at %d,%d: got %q, want %q", i, j, out.String(), want)
 			}
+		}
+	}
+}
+
+// TestShortSecretsWholeWords: a short secret (often an ordinary word, like
+// the development server's "secret") is masked where it stands alone, not
+// inside other words.
+func TestShortSecretsWholeWords(t *testing.T) {
+	var r Registry
+	r.Add("devkey", "secret")
+	tests := []struct{ in, want string }{
+		{"--api-key devkey --api-secret secret", "--api-key [REDACTED] --api-secret [REDACTED]"},
+		{"LIVEKIT_API_SECRET=secret", "LIVEKIT_API_SECRET=[REDACTED]"},
+		{`{"key":"devkey"}`, `{"key":"[REDACTED]"}`},
+		{"secrets are kept; devkeys too; my_secret", "secrets are kept; devkeys too; my_secret"},
+		{"secret", "[REDACTED]"},
+	}
+	for _, tt := range tests {
+		if got := r.String(tt.in); got != tt.want {
+			t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		var out bytes.Buffer
+		w := r.NewWriter(&out)
+		for i := range len(tt.in) {
+			w.Write([]byte{tt.in[i]})
+		}
+		w.Close()
+		if out.String() != tt.want {
+			t.Errorf("byte by byte %q = %q, want %q", tt.in, out.String(), tt.want)
 		}
 	}
 }
@@ -91,7 +122,7 @@ func TestWriterOneByteAtATime(t *testing.T) {
 // start a secret is not held back at all: a live transcript stays live.
 func TestWriterDoesNotDelay(t *testing.T) {
 	var r Registry
-	r.Add("eyJsecret")
+	r.Add("eyJsecret-long-enough")
 	var out bytes.Buffer
 	w := r.NewWriter(&out)
 	fmt.Fprint(w, "agent: hello there\n")

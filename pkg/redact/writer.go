@@ -19,7 +19,10 @@ type Writer struct {
 
 	mu      sync.Mutex
 	pending []byte
-	buf     []byte
+	// prev is the input byte before pending: whether a short secret
+	// starting the pending tail stands as a word of its own.
+	prev byte
+	buf  []byte
 }
 
 // NewWriter returns a Writer that masks the secrets of the Default registry.
@@ -63,7 +66,10 @@ func (w *Writer) write(p []byte, final bool) error {
 	if len(forms) == 0 {
 		w.buf = append(w.buf[:0], src...)
 	} else {
-		w.buf, rest = scan(w.buf[:0], src, forms, final)
+		w.buf, rest = scan(w.buf[:0], src, forms, w.prev, final)
+	}
+	if done := len(src) - len(rest); done > 0 {
+		w.prev = src[done-1]
 	}
 	// rest aliases src (possibly w.pending itself): copy before reuse.
 	w.pending = append(make([]byte, 0, len(rest)), rest...)
