@@ -211,3 +211,37 @@ func TestErrorDetailClips(t *testing.T) {
 		t.Errorf("not clipped: %d runes", len([]rune(got)))
 	}
 }
+
+// TestEndpointRedirects: a redirect within the endpoint's host is
+// followed; one to another host is refused, since it would receive the
+// request's credential headers.
+func TestEndpointRedirects(t *testing.T) {
+	var leaked string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked = r.Header.Get("X-Api-Key")
+	}))
+	defer other.Close()
+
+	mux := http.NewServeMux()
+	mux.Handle("/token", &tokenServer{t: t, shape: func(tok string) any { return map[string]string{"server_url": "wss://x", "token": tok} }})
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/token", http.StatusPermanentRedirect)
+	})
+	mux.HandleFunc("/away", func(w http.ResponseWriter, r *http.Request) {
+		// localhost is another host than 127.0.0.1, to Go as to a browser.
+		http.Redirect(w, r, strings.Replace(other.URL, "127.0.0.1", "localhost", 1), http.StatusTemporaryRedirect)
+	})
+	front := httptest.NewServer(mux)
+	defer front.Close()
+
+	if _, err := (Endpoint{URL: front.URL + "/moved"}).Fetch(context.Background()); err != nil {
+		t.Errorf("same-host redirect: %v", err)
+	}
+	_, err := Endpoint{URL: front.URL + "/away", Header: http.Header{"X-Api-Key": {"redirect-secret"}}}.Fetch(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "refused a redirect to another host") || failure.KindOf(err) != failure.Connect {
+		t.Errorf("cross-host redirect: %v", err)
+	}
+	if leaked != "" {
+		t.Error("the credential header reached the other host")
+	}
+}

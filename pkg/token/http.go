@@ -41,7 +41,7 @@ type httpResponse struct {
 // caller sees an interruption and not a connection problem.
 func postJSON(ctx context.Context, client *http.Client, target string, header http.Header, body []byte, userAgent, what string) (httpResponse, error) {
 	if client == nil {
-		client = &http.Client{Timeout: HTTPTimeout}
+		client = &http.Client{Timeout: HTTPTimeout, CheckRedirect: sameHostRedirect}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
@@ -79,6 +79,19 @@ func postJSON(ctx context.Context, client *http.Client, target string, header ht
 		return httpResponse{}, failure.Wrap(failure.Connect, netCause(err), fmt.Sprintf("the answer of %s at %s broke off", what, safeURL(target)))
 	}
 	return httpResponse{status: resp.StatusCode, body: b}, nil
+}
+
+// sameHostRedirect follows redirects within the host the user named, and
+// refuses others: Go drops Authorization and Cookie on a redirect to
+// another host, but not custom credential headers such as X-Api-Key.
+func sameHostRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	if req.URL.Host != via[0].URL.Host {
+		return fmt.Errorf("refused a redirect to another host (%s), which would receive the request's headers; use the final address", req.URL.Host)
+	}
+	return nil
 }
 
 // netCause drops the *url.Error wrapper, which repeats the method and the
