@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -179,25 +180,25 @@ func (o *credentialOptions) checkModeFlags() error {
 				WithHint("leave it out; configure the call with --assistant-id, --assistant-override, --assistant and --metadata")
 		}
 	case o.tokenEndpoint != "":
-		if f := firstNonEmpty(setFlags("--token", o.token, "--api-key", o.apiKey, "--api-secret", o.apiSecret)); f != "" {
+		if f := setFlags("--token", o.token, "--api-key", o.apiKey, "--api-secret", o.apiSecret); f != "" {
 			return failure.Newf(failure.Usage, "%s has no effect with --token-endpoint: the endpoint hands out the token", f).
 				WithHint("pass your backend's credentials as a header instead, e.g. -H 'Authorization: Bearer ...' (or -H @FILE)")
 		}
-		if f := firstNonEmpty(hmsOnly); f != "" {
+		if f := hmsOnly; f != "" {
 			return failure.Newf(failure.Usage, "%s needs --provider %s", f, providerHMS)
 		}
 		if o.data != "" {
-			if f := firstNonEmpty(o.participant.set()); f != "" {
+			if f := o.participant.set(); f != "" {
 				return failure.Newf(failure.Usage, "%s has no effect with --data: --data replaces the whole request body", f).
 					WithHint("put the value into the --data JSON instead (e.g. \"room_name\"), or drop --data")
 			}
 		}
 	default:
-		if f := firstNonEmpty(hmsOnly); f != "" {
+		if f := hmsOnly; f != "" {
 			return failure.Newf(failure.Usage, "%s needs --provider %s", f, providerHMS).
 				WithHint("add --provider hms to create an HMS Sovereign web call")
 		}
-		if f := firstNonEmpty(endpointOnly); f != "" {
+		if f := endpointOnly; f != "" {
 			return failure.Newf(failure.Usage, "%s needs --token-endpoint", f).
 				WithHint("add --token-endpoint URL to ask your backend for the token")
 		}
@@ -236,12 +237,20 @@ func (o *credentialOptions) liveKitSource(env func(string) string, warn io.Write
 
 	switch {
 	case tok != "":
-		if f := firstNonEmpty(o.participant.set()); f != "" {
+		if f := o.participant.set(); f != "" {
 			return nil, failure.Newf(failure.Usage, "%s has no effect with a ready token: the token already fixes the room, the identity and the agent dispatch", f).
 				WithHint("mint the token here with --api-key/--api-secret to choose these, or ask your token server for them (--token-endpoint)")
 		}
 		if serverURL == "" {
 			return nil, errNoURL()
+		}
+		// Fetch checks these too; checking now fails before any input is
+		// loaded.
+		if _, err := token.NormalizeURL(serverURL); err != nil {
+			return nil, err
+		}
+		if err := token.CheckExpiry(tok, time.Now()); err != nil {
+			return nil, err
 		}
 		return token.Static{URL: serverURL, Token: tok}, nil
 	case key != "" || secret != "":
@@ -255,6 +264,9 @@ func (o *credentialOptions) liveKitSource(env func(string) string, warn io.Write
 		}
 		if serverURL == "" {
 			return nil, errNoURL()
+		}
+		if _, err := token.NormalizeURL(serverURL); err != nil {
+			return nil, err
 		}
 		m, err := o.participant.minted()
 		if err != nil {
@@ -284,6 +296,11 @@ func (o *credentialOptions) endpointSource(env func(string) string, warn io.Writ
 		Header:    header,
 		ServerURL: firstTrimmed(o.url, env(envURL)),
 		UserAgent: userAgent(),
+	}
+	if e.ServerURL != "" {
+		if _, err := token.NormalizeURL(e.ServerURL); err != nil {
+			return nil, err
+		}
 	}
 	if o.data != "" {
 		if e.Body, err = readJSONArg("--data", o.data); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -49,6 +50,8 @@ func TestCredentialSourceSelection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Unsigned: only the expiry matters here.
+	expiredTok := "eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(`{"exp":1700000000}`)) + ".c2ln"
 	tests := []struct {
 		name     string
 		args     []string
@@ -92,6 +95,12 @@ func TestCredentialSourceSelection(t *testing.T) {
 		{name: "no url with key", env: map[string]string{envAPIKey: credTestKey, envAPISecret: credTestSecret},
 			errKind: failure.Usage, errMsg: "no LiveKit server URL given"},
 		{name: "nothing", errKind: failure.Usage, errMsg: "no credentials for the call"},
+		{name: "bad url", args: []string{"--url", "127.0.0.1:7880"}, env: map[string]string{envToken: mintedTok},
+			errKind: failure.Usage, errMsg: `the server URL "127.0.0.1:7880" has no scheme`},
+		{name: "expired token", env: map[string]string{envURL: "ws://h", envToken: expiredTok},
+			errKind: failure.Auth, errMsg: "the token expired at"},
+		{name: "not a token", env: map[string]string{envURL: "ws://h", envToken: credTestSecret},
+			errKind: failure.Usage, errMsg: "the token is not a LiveKit access token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
