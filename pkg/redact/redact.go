@@ -20,16 +20,17 @@ import (
 // Mask is what a secret is replaced with.
 const Mask = "[REDACTED]"
 
-// MinLen is the shortest secret that is redacted. Replacing a one- or
-// two-letter "secret" everywhere would garble all output while protecting
-// nothing, since such a value is guessed at once anyway.
-const MinLen = 3
+// MinLen is the shortest secret that is masked. Shorter values protect
+// nothing (they are guessed at once) and are often ordinary words: the
+// local development server's key pair is devkey/secret, and masking every
+// "secret" turned messages into "needs an API key and its [REDACTED]".
+// Generated keys, secrets and tokens are far longer.
+const MinLen = 8
 
 // wholeWordBelow: a secret shorter than this is only masked where it stands
-// as a word of its own. Short secrets are often ordinary words (the local
-// development server's pair is devkey/secret), and masking "secret" inside
-// "--api-secret" would garble messages without hiding anything. Real keys,
-// secrets and tokens are longer and are masked wherever they appear.
+// as a word of its own, so that a short one that happens to be part of
+// other words does not garble them. Longer secrets are masked wherever they
+// appear, inside URLs and JSON included.
 const wholeWordBelow = 12
 
 // Registry is a set of secrets. The zero value is empty and ready to use;
