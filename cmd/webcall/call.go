@@ -53,10 +53,14 @@ func newCallCmd(s *streams, runF func(context.Context, *callOptions) error) *cob
 Join the agent's LiveKit room, send your audio as a microphone track, take
 the agent's audio, and print what both sides say.
 
-Credentials: a ready token (--url and --token), or a token minted here from
-an API key and secret (--url, --api-key, --api-secret; --agent-name
-dispatches a named agent into a fresh room). The LIVEKIT_* environment
-variables fill in what the flags leave out.
+Credentials, four ways:
+  --url and --token            a token your backend issued
+  --url, --api-key/--api-secret  mint one here; --agent-name dispatches a
+                               named agent into a fresh room
+  --token-endpoint URL         ask your own backend (it keeps the keys)
+  --provider hms               create the call through the HMS Sovereign
+                               web-call API (key in HMS_API_KEY)
+The LIVEKIT_* environment variables fill in what the flags leave out.
 
 With --input FILE the call is scripted: webcall waits for the agent to be
 ready, sends the file in real time (with a little silence before and after),
@@ -67,11 +71,11 @@ Transcript: one line per finished sentence on stdout, "you: ..." and
 "agent: ...". On a terminal, text still being spoken is shown and rewritten
 in place. --format json prints one JSON event per line instead (see the
 README for the schema). Progress goes to stderr; --quiet silences it.`),
-		Example: strings.TrimSpace(`
+		Example: strings.Trim(`
   webcall call --url ws://127.0.0.1:7880 --api-key devkey --api-secret secret \
       --agent-name test-agent --input testdata/audio/hello.wav --output reply.wav
 
-  webcall call --input question.wav --record call.wav --format json > events.jsonl`),
+  webcall call --input question.wav --record call.wav --format json > events.jsonl`, "\n"),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {

@@ -131,7 +131,7 @@ says, and prints the live transcript of both sides.
 
 It is what a browser voice widget does, without the browser: for calls
 from a terminal, scripted calls in CI, and unattended kiosks.`),
-		Example: strings.TrimSpace(`
+		Example: strings.Trim(`
   # Talk to an agent on a local server, minting a token from the dev keys
   webcall call --url ws://127.0.0.1:7880 --api-key devkey --api-secret secret \
       --agent-name my-agent --input testdata/audio/hello.wav
@@ -140,7 +140,7 @@ from a terminal, scripted calls in CI, and unattended kiosks.`),
   LIVEKIT_URL=wss://example.livekit.cloud LIVEKIT_TOKEN=... webcall call --input hello.wav
 
   # Machine-readable events for scripts
-  webcall call --input hello.wav --format json | jq .`),
+  webcall call --input hello.wav --format json | jq .`, "\n"),
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

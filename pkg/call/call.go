@@ -227,6 +227,15 @@ func (c *call) run(ctx context.Context) (Result, error) {
 		sinks = append(sinks, c.o.Recorder.Agent())
 	}
 
+	if creds.CallID != "" {
+		c.o.Status(fmt.Sprintf("%s created call %s in room %s", creds.Provider, creds.CallID, creds.Room))
+	}
+	if !creds.ExpiresAt.IsZero() {
+		c.o.Status(fmt.Sprintf("the token must be used within %s", creds.ExpiresAt.Sub(c.now()).Round(time.Second)))
+	}
+	if creds.MaxDuration > 0 {
+		c.o.Status(fmt.Sprintf("the provider ends calls after %s", creds.MaxDuration))
+	}
 	c.o.Status(fmt.Sprintf("connecting to %s", creds.URL))
 	rm, err := room.Join(ctx, room.Config{
 		URL:            creds.URL,

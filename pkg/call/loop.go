@@ -47,6 +47,7 @@ func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, jo
 	}
 
 	var phases phaseTimes
+	var left countdown
 	for {
 		select {
 		case <-ctx.Done():
@@ -90,6 +91,11 @@ func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, jo
 		case <-tick.C:
 			now := c.now()
 			c.applyChanges(c.store.Tick(now))
+			if maxDur > 0 {
+				if msg := left.note(maxDur - now.Sub(joinedAt)); msg != "" {
+					c.o.Status(msg)
+				}
+			}
 
 			if !c.agent.present {
 				if now.Sub(joinedAt) >= c.timing.WaitAgent {
@@ -287,3 +293,29 @@ func (p *phaseTimes) set(ph phase, at time.Time) {
 }
 func (p *phaseTimes) has(ph phase) bool     { return p.seen[ph] }
 func (p *phaseTimes) at(ph phase) time.Time { return p.times[ph] }
+
+// countdown says how much of a capped call is left, at each whole minute
+// and at 30 and 10 seconds: people on a provider's 5-minute call should
+// not be cut off by surprise.
+type countdown struct{ last time.Duration }
+
+func (c *countdown) note(left time.Duration) string {
+	var mark time.Duration
+	switch {
+	case left > time.Minute:
+		mark = left.Truncate(time.Minute)
+	case left > 30*time.Second:
+		mark = time.Minute
+	case left > 10*time.Second:
+		mark = 30 * time.Second
+	case left > 0:
+		mark = 10 * time.Second
+	default:
+		return ""
+	}
+	if c.last != 0 && mark >= c.last {
+		return ""
+	}
+	c.last = mark
+	return fmt.Sprintf("%s left in this call", mark)
+}

@@ -204,3 +204,23 @@ func TestFlushOutputWhenAgentStopsSpeaking(t *testing.T) {
 		t.Fatalf("flushed %d times, want once (on leaving speaking)", fs.flushed)
 	}
 }
+
+func TestCountdown(t *testing.T) {
+	var c countdown
+	var got []string
+	for left := 5*time.Minute + 200*time.Millisecond; left > -time.Second; left -= 50 * time.Millisecond {
+		if msg := c.note(left); msg != "" {
+			got = append(got, msg)
+		}
+	}
+	want := []string{"5m0s left in this call", "4m0s left in this call", "3m0s left in this call", "2m0s left in this call",
+		"1m0s left in this call", "30s left in this call", "10s left in this call"}
+	if len(got) != len(want) {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %q\nwant %q", got, want)
+		}
+	}
+}
