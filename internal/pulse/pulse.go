@@ -154,6 +154,8 @@ func StartProcess(ctx context.Context) (*Server, error) {
 		// few seconds, which a loaded CI machine can do.
 		"--no-cpu-limit=yes",
 		"--log-target=stderr",
+		// Audio over the socket: no shared memory segments to leak.
+		"--disable-shm=yes",
 	)
 	cmd.Env = append(baseEnv(), s.daemonEnv()...)
 	cmd.Stdout = s.log
@@ -186,12 +188,32 @@ func (s *Server) writeConfig(alsaBase string) error {
 	}
 	// Mono 48 kHz sinks: webcall's own format, so the daemon converts
 	// nothing on the way between the test and webcall.
-	script := fmt.Sprintf(`load-module module-native-protocol-unix auth-anonymous=1 socket=%s
-load-module module-null-sink sink_name=%s rate=%d channels=1 sink_properties=device.description=Virtual_speaker
-load-module module-null-sink sink_name=%s rate=%d channels=1 sink_properties=device.description=Virtual_microphone_feed
-set-default-sink %s
-set-default-source %s
-`, s.socket, SpeakerSink, Rate, MicSink, Rate, SpeakerSink, MicSource)
+	//
+	// A null sink with no client asking for low latency renders two
+	// seconds ahead, and a stream that connects then waits up to two
+	// seconds before the sink takes its first samples: a startup stall
+	// real sound cards do not have. So each sink gets a permanent
+	// low-latency client from the start (a loopback of silence), and is
+	// suspended while it is attached, which resets its clock. Loopbacks
+	// are pinned to their devices: otherwise a stream on the default
+	// source follows it when the default changes, and the silence
+	// loopback would become a loop from the microphone to the speaker.
+	script := strings.NewReplacer(
+		"$SOCKET", s.socket, "$RATE", fmt.Sprint(Rate),
+		"$SPEAKER", SpeakerSink, "$MIC", MicSink, "$DEFAULTSOURCE", MicSource,
+	).Replace(`load-module module-native-protocol-unix auth-anonymous=1 socket=$SOCKET
+load-module module-null-sink sink_name=$SPEAKER rate=$RATE channels=1 sink_properties=device.description=Virtual_speaker
+load-module module-null-sink sink_name=$MIC rate=$RATE channels=1 sink_properties=device.description=Virtual_microphone_feed
+suspend-sink $SPEAKER 1
+suspend-sink $MIC 1
+load-module module-null-source source_name=webcall_silence rate=$RATE channels=1
+load-module module-loopback source=webcall_silence sink=$SPEAKER latency_msec=10 source_dont_move=true sink_dont_move=true
+load-module module-loopback source=webcall_silence sink=$MIC latency_msec=10 source_dont_move=true sink_dont_move=true
+suspend-sink $SPEAKER 0
+suspend-sink $MIC 0
+set-default-sink $SPEAKER
+set-default-source $DEFAULTSOURCE
+`)
 	// Clients never start a daemon of their own: with this daemon gone,
 	// a test must see no devices, not a fresh daemon.
 	client := fmt.Sprintf("autospawn = no\ndefault-server = unix:%s\n", s.socket)
@@ -368,11 +390,15 @@ func (s *Server) UnloadModule(index string) error {
 
 // Loopback feeds what source hears into sink with about the given latency,
 // until the test ends: the acoustic path from a speaker back into a
-// microphone.
+// microphone. Like a room's, the path's delay stays the same: the loopback
+// does not adapt its rate (all virtual devices run on one clock anyway),
+// which would make the delay wander by milliseconds and no echo canceller
+// could follow it.
 func (s *Server) Loopback(t testing.TB, source, sink string, latency time.Duration) {
 	t.Helper()
 	id, err := s.LoadModule("module-loopback", "source="+source, "sink="+sink,
-		fmt.Sprintf("latency_msec=%d", latency.Milliseconds()), "source_dont_move=true", "sink_dont_move=true")
+		fmt.Sprintf("latency_msec=%d", latency.Milliseconds()), "adjust_time=0",
+		"source_dont_move=true", "sink_dont_move=true")
 	if err != nil {
 		t.Fatalf("loop %s back into %s: %v", source, sink, err)
 	}

@@ -1,0 +1,395 @@
+//go:build !noportaudio
+
+package device
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/webcall-cli/webcall/internal/pulse"
+	"github.com/webcall-cli/webcall/pkg/audio"
+	"github.com/webcall-cli/webcall/pkg/failure"
+)
+
+// These tests go through the real PortAudio, ALSA and PulseAudio path: each
+// starts a private PulseAudio daemon with a virtual microphone and speaker
+// (internal/pulse) and points this process at it.
+
+func startPulse(t *testing.T) *pulse.Server {
+	t.Helper()
+	s := pulse.Start(t)
+	s.Setenv(t)
+	return s
+}
+
+// logBuffer collects a Logger's output for tests that look at it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func testLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func openDevice(t *testing.T, cfg Config) *Device {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("Open: %v (hint: %s)", err, failure.HintOf(err))
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	t.Logf("opened %s", d.Description())
+	return d
+}
+
+func loadSpeech(t testing.TB, name string) []int16 {
+	t.Helper()
+	c, err := audio.LoadFile(filepath.Join("..", "..", "..", "testdata", "audio", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Samples
+}
+
+// readFor reads frames from src for d of audio.
+func readFor(t *testing.T, src audio.Source, d time.Duration) []int16 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d+10*time.Second)
+	defer cancel()
+	var got []int16
+	f := audio.NewFrame()
+	for range int(d / audio.FrameDuration) {
+		if err := src.ReadFrame(ctx, f); err != nil {
+			t.Fatalf("ReadFrame after %s: %v", time.Duration(len(got))*time.Second/audio.SampleRate, err)
+		}
+		got = append(got, f...)
+	}
+	return got
+}
+
+func TestListFindsVirtualDevices(t *testing.T) {
+	startPulse(t)
+	devs, err := List(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devs {
+		t.Logf("%+v", d)
+	}
+	byName := map[string]Info{}
+	for _, d := range devs {
+		byName[d.Name] = d
+	}
+	for _, name := range []string{pulse.ALSAMic, pulse.ALSASpeaker, "default"} {
+		d, ok := byName[name]
+		if !ok {
+			t.Errorf("no device %q among %v", name, devs)
+			continue
+		}
+		if d.HostAPI != "ALSA" || d.InputChannels == 0 || d.OutputChannels == 0 || d.DefaultRate == 0 {
+			t.Errorf("device %q = %+v, want an ALSA device with inputs, outputs and a rate", name, d)
+		}
+	}
+	if d := byName["default"]; !d.DefaultInput || !d.DefaultOutput {
+		t.Errorf("device default = %+v, want it marked as the default input and output", d)
+	}
+}
+
+// The virtual microphone, fed a speech recording, yields that speech.
+func TestCaptureHearsMicrophone(t *testing.T) {
+	s := startPulse(t)
+	speech := loadSpeech(t, "hello.wav")
+	d := openDevice(t, Config{Capture: true, Input: pulse.ALSAMic})
+
+	// Before: silence.
+	if got := readFor(t, d.Capture(), 200*time.Millisecond); audio.SpeechRatio(got) > 0 {
+		t.Fatalf("the microphone hears %.0f%% speech before anything was played into it", 100*audio.SpeechRatio(got))
+	}
+	playErr := make(chan error, 1)
+	go func() { playErr <- s.Play(context.Background(), pulse.MicSink, speech) }()
+	got := readFor(t, d.Capture(), time.Duration(len(speech))*time.Second/audio.SampleRate+500*time.Millisecond)
+	if err := <-playErr; err != nil {
+		t.Fatal(err)
+	}
+	want := audio.SpeechRatio(speech)
+	ratio := audio.SpeechRatio(got)
+	t.Logf("speech ratio: played %.2f, captured %.2f; level played %.1f dBFS, captured %.1f dBFS",
+		want, ratio, audio.DBFS(audio.RMS(speech)), audio.DBFS(audio.RMS(got)))
+	if ratio < want*0.8 {
+		t.Errorf("captured speech ratio %.2f, want about the %.2f that was played", ratio, want)
+	}
+	if diff := audio.DBFS(audio.RMS(got)) - audio.DBFS(audio.RMS(speech)); math.Abs(diff) > 3 {
+		t.Errorf("captured level differs from the played level by %.1f dB", diff)
+	}
+}
+
+// What is written to the Playback comes out of the virtual speaker.
+func TestPlaybackReachesSpeaker(t *testing.T) {
+	s := startPulse(t)
+	speech := loadSpeech(t, "reply.wav")
+	rec := s.Record(t, pulse.SpeakerMonitor)
+	d := openDevice(t, Config{Playback: true, Output: pulse.ALSASpeaker})
+	p := d.Playback()
+
+	// As the network delivers it: 20 ms chunks, in real time.
+	tick := time.NewTicker(audio.FrameDuration)
+	defer tick.Stop()
+	for off := 0; off < len(speech); off += audio.FrameSamples {
+		<-tick.C
+		if err := p.Write(speech[off:min(off+audio.FrameSamples, len(speech))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := rec.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := audio.SpeechRatio(speech)
+	ratio := audio.SpeechRatio(got)
+	stats := p.Stats()
+	t.Logf("speech ratio: written %.2f, on the monitor %.2f (%s recorded); stats %+v", want, ratio,
+		time.Duration(len(got))*time.Second/audio.SampleRate, stats)
+	// The monitor was recording before and after: compare the
+	// speech, not the length.
+	frames := func(s []int16) float64 { return float64(len(s)) / float64(audio.FrameSamples) }
+	if played, sent := ratio*frames(got), want*frames(speech); played < 0.8*sent {
+		t.Errorf("the speaker played %.0f frames of speech, want about %.0f", played, sent)
+	}
+	if stats.Overruns != 0 || stats.Underruns != 0 {
+		t.Errorf("stats = %+v, want no underruns or overruns for audio written in time", stats)
+	}
+}
+
+func TestOpenUnknownDevice(t *testing.T) {
+	startPulse(t)
+	tests := []struct {
+		name string
+		cfg  Config
+		want []string
+	}{
+		{"input name", Config{Capture: true, Input: "no-such-mic"}, []string{`no audio input device matches "no-such-mic"`, `"webcall_mic"`, `"default"`}},
+		{"output name", Config{Playback: true, Output: "usb headset"}, []string{`no audio output device matches "usb headset"`, `"webcall_speaker"`}},
+		{"index", Config{Capture: true, Input: "99"}, []string{"there is no audio device 99", `"webcall_mic"`}},
+		{"ambiguous", Config{Capture: true, Input: "webcall"}, []string{`"webcall" matches 2 audio input devices`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			d, err := Open(context.Background(), tt.cfg)
+			if err == nil {
+				d.Close()
+				t.Fatal("Open succeeded")
+			}
+			if failure.KindOf(err) != failure.Device || failure.HintOf(err) == "" {
+				t.Errorf("error %v: kind %s, hint %q; want a device error with a hint", err, failure.KindOf(err), failure.HintOf(err))
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("took %s to fail", took)
+			}
+		})
+	}
+}
+
+// With the sound server gone (and no sound card, as in CI) there are no
+// devices: Open fails at once with a device error, not a hang.
+func TestOpenWithoutDevices(t *testing.T) {
+	s := startPulse(t)
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if cards := soundCards(); cards != "" {
+		t.Skipf("this machine has sound cards, so there are devices without PulseAudio: %s", cards)
+	}
+	var log logBuffer
+	start := time.Now()
+	d, err := Open(context.Background(), Config{Capture: true, Playback: true, Log: testLogger(&log)})
+	if err == nil {
+		d.Close()
+		t.Fatal("Open succeeded without devices")
+	}
+	t.Logf("error: %v (hint: %s)", err, failure.HintOf(err))
+	if failure.KindOf(err) != failure.Device || !strings.Contains(err.Error(), "no audio input devices found") ||
+		!strings.Contains(failure.HintOf(err), "--input FILE") {
+		t.Errorf("error %v (kind %s, hint %q): want a device error saying there are no devices, hinting at --input FILE",
+			err, failure.KindOf(err), failure.HintOf(err))
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s to fail", took)
+	}
+	// What ALSA and JACK printed went to the debug log, not stderr.
+	if !strings.Contains(log.String(), "audio library:") {
+		t.Errorf("debug log has no library messages:\n%s", log.String())
+	}
+}
+
+// A device that vanishes mid-stream (its sound server killed) makes
+// ReadFrame and Write fail with a device error within LostTimeout, and
+// Close return, instead of hanging.
+func TestDeviceLostMidStream(t *testing.T) {
+	s := startPulse(t)
+	d := openDevice(t, Config{Capture: true, Playback: true, EchoCancel: true})
+	readFor(t, d.Capture(), 200*time.Millisecond)
+
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	f := audio.NewFrame()
+	for err == nil {
+		err = d.Capture().ReadFrame(ctx, f)
+	}
+	took := time.Since(start)
+	t.Logf("ReadFrame: %v after %s", err, took)
+	if failure.KindOf(err) != failure.Device || !strings.Contains(err.Error(), "stopped responding") {
+		t.Errorf("ReadFrame error %v (kind %s), want a device error saying the device stopped", err, failure.KindOf(err))
+	}
+	if took > LostTimeout+2*time.Second {
+		t.Errorf("took %s to notice, want about %s", took, LostTimeout)
+	}
+	if err := d.Playback().Write(make([]int16, 960)); failure.KindOf(err) != failure.Device {
+		t.Errorf("Write after the device was lost = %v, want a device error", err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- d.Close() }()
+	select {
+	case err := <-closed:
+		t.Logf("Close: %v", err)
+	case <-time.After(CloseTimeout + 2*time.Second):
+		t.Fatal("Close hangs on a lost device")
+	}
+}
+
+// soundCards lists the machine's ALSA sound cards ("" for none).
+func soundCards() string {
+	b, err := os.ReadFile("/proc/asound/cards")
+	if err != nil {
+		return ""
+	}
+	s := strings.TrimSpace(string(b))
+	if strings.Contains(s, "no soundcards") {
+		return ""
+	}
+	return s
+}
+
+// writePaced writes samples to p in 20 ms chunks in real time, as the
+// network delivers the agent's audio, and reports the first error.
+func writePaced(p *Playback, samples []int16) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(audio.FrameDuration)
+		defer tick.Stop()
+		for off := 0; off < len(samples); off += audio.FrameSamples {
+			<-tick.C
+			if err := p.Write(samples[off:min(off+audio.FrameSamples, len(samples))]); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	return done
+}
+
+func duration(samples []int16) time.Duration {
+	return time.Duration(len(samples)) * time.Second / audio.SampleRate
+}
+
+// echoRun plays the agent's speech on the virtual speaker, whose sound
+// PulseAudio loops back into the virtual microphone as a room would, and
+// then has the user speak alone. It returns the level of the agent's echo
+// in the captured audio (once the canceller has had the first half to
+// adapt) and what was captured while the user spoke.
+func echoRun(t *testing.T, echoCancel bool) (echoDBFS float64, user []int16) {
+	s := startPulse(t)
+	s.Loopback(t, pulse.SpeakerMonitor, pulse.MicSink, 20*time.Millisecond)
+	d := openDevice(t, Config{Capture: true, Playback: true, EchoCancel: echoCancel})
+	reply := loadSpeech(t, "reply.wav")
+	far := append(slices.Clone(reply), reply...)
+
+	written := writePaced(d.Playback(), far)
+	captured := readFor(t, d.Capture(), duration(far)+300*time.Millisecond)
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	echo := captured[len(reply):len(far)]
+
+	hello := loadSpeech(t, "hello.wav")
+	played := make(chan error, 1)
+	go func() { played <- s.Play(context.Background(), pulse.MicSink, hello) }()
+	user = readFor(t, d.Capture(), duration(hello)+300*time.Millisecond)
+	if err := <-played; err != nil {
+		t.Fatal(err)
+	}
+	return audio.DBFS(audio.RMS(echo)), user
+}
+
+// Echo cancellation on the real path: the agent's voice, played on the
+// speaker and heard again by the microphone, is taken out of what the
+// microphone sends by many dB, while the user's voice comes through.
+func TestEchoCancellationThroughPulseAudio(t *testing.T) {
+	var off, on float64
+	var userOff, userOn []int16
+	t.Run("off", func(t *testing.T) { off, userOff = echoRun(t, false) })
+	t.Run("on", func(t *testing.T) { on, userOn = echoRun(t, true) })
+	hello := loadSpeech(t, "hello.wav")
+	t.Logf("echo level: %.1f dBFS without cancellation, %.1f dBFS with it (%.1f dB less)", off, on, off-on)
+	t.Logf("user: speech ratio %.2f without, %.2f with (%.2f played); level %.1f / %.1f dBFS (%.1f played)",
+		audio.SpeechRatio(userOff), audio.SpeechRatio(userOn), audio.SpeechRatio(hello),
+		audio.DBFS(audio.RMS(userOff)), audio.DBFS(audio.RMS(userOn)), audio.DBFS(audio.RMS(hello)))
+	if off < audio.SpeechThresholdDBFS {
+		t.Fatalf("without cancellation the echo is only %.1f dBFS: the loopback did not work", off)
+	}
+	if off-on < 25 {
+		t.Errorf("echo cancellation took %.1f dB off the echo, want at least 25", off-on)
+	}
+	if on > audio.SpeechThresholdDBFS {
+		t.Errorf("with cancellation the echo is still at %.1f dBFS, above the speech threshold %.1f", on, audio.SpeechThresholdDBFS)
+	}
+	if r := audio.SpeechRatio(userOn); r < 0.8*audio.SpeechRatio(hello)*float64(len(hello))/float64(len(userOn)) {
+		t.Errorf("with cancellation the user's speech ratio is %.2f, want about what was played", r)
+	}
+	if diff := audio.DBFS(audio.RMS(userOn)) - audio.DBFS(audio.RMS(userOff)); math.Abs(diff) > 3 {
+		t.Errorf("cancellation changed the user's level by %.1f dB", diff)
+	}
+}
