@@ -1,0 +1,122 @@
+// Command testagent runs the test agent on its own, for the demo and for
+// trying webcall by hand against a local server:
+//
+//	go run ./internal/testagent/cmd/testagent --url ws://127.0.0.1:7880 \
+//	    --api-key devkey --api-secret secret --agent-name test-agent
+//
+// It registers as a worker and serves every room that dispatches it by
+// name until SIGINT or SIGTERM. Logs go to stderr.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/webcall-cli/webcall/internal/testagent"
+)
+
+// defaultReplyText is what testdata/audio/reply.wav says.
+const defaultReplyText = "Sure, I can help you with that. What time would you like?"
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("testagent", flag.ContinueOnError)
+	var (
+		o       testagent.Options
+		heard   stringList
+		verbose bool
+	)
+	fs.StringVar(&o.URL, "url", os.Getenv("LIVEKIT_URL"), "LiveKit server URL (env LIVEKIT_URL)")
+	fs.StringVar(&o.APIKey, "api-key", os.Getenv("LIVEKIT_API_KEY"), "API key (env LIVEKIT_API_KEY)")
+	fs.StringVar(&o.APISecret, "api-secret", os.Getenv("LIVEKIT_API_SECRET"), "API secret (env LIVEKIT_API_SECRET)")
+	fs.StringVar(&o.AgentName, "agent-name", testagent.DefaultAgentName, "name to register under; tokens dispatch the agent by it")
+	fs.Var(&heard, "heard", "what the user is taken to say, one utterance per flag, used in turn (default \""+testagent.DefaultHeard+"\")")
+	fs.StringVar(&o.ReplyWAV, "reply-wav", "", "WAV file said as every reply (default testdata/audio/reply.wav in the module)")
+	fs.StringVar(&o.ReplyText, "reply-text", defaultReplyText, "transcript of the reply audio")
+	fs.StringVar(&o.GreetWAV, "greet-wav", "", "WAV file said when the user's microphone arrives (default: no greeting)")
+	fs.StringVar(&o.GreetText, "greet-text", "", "transcript of the greeting")
+	fs.DurationVar(&o.ReplyDelay, "reply-delay", testagent.DefaultReplyDelay, "time spent thinking before each reply")
+	fs.DurationVar(&o.SilenceTimeout, "silence-timeout", testagent.DefaultSilenceTimeout, "silence that ends an utterance")
+	fs.BoolVar(&o.LegacyOnly, "legacy-only", false, "send captions only as legacy Transcription packets")
+	fs.BoolVar(&o.OmitSegmentID, "omit-segment-id", false, "leave lk.segment_id off text streams")
+	fs.BoolVar(&o.NeverCloseReply, "never-close-reply", false, "never close reply text streams")
+	fs.BoolVar(&o.JSONTranscripts, "json-transcripts", false, "send the user's transcription as JSON lines")
+	fs.IntVar(&o.MaxJobs, "max-jobs", testagent.DefaultMaxJobs, "rooms served at once")
+	fs.BoolVar(&verbose, "verbose", false, "log debug detail")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "testagent: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	o.Heard = heard
+
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	if o.ReplyWAV == "" {
+		p, err := moduleFile("testdata", "audio", "reply.wav")
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "testagent: %v; pass --reply-wav\n", err)
+			return 2
+		}
+		o.ReplyWAV = p
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := testagent.Start(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testagent:", err)
+		return 1
+	}
+	o.Logger.Info("test agent ready; Ctrl-C stops it", "url", o.URL, "agent_name", o.AgentName)
+	select {
+	case <-ctx.Done():
+	case <-a.Done():
+	}
+	a.Close()
+	o.Logger.Info("test agent stopped")
+	return 0
+}
+
+// moduleFile finds a file of this module by walking up from the working
+// directory to go.mod.
+func moduleFile(parts ...string) (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(append([]string{dir}, parts...)...), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above %s to find %s in", dir, filepath.Join(parts...))
+		}
+		dir = parent
+	}
+}
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, " | ") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }

@@ -1,0 +1,179 @@
+package testagent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/webcall-cli/webcall/pkg/audio"
+)
+
+// Defaults for Options left empty.
+const (
+	DefaultAgentName      = "test-agent"
+	DefaultHeard          = "Hello, I would like to book a table for two tonight."
+	DefaultReplyDelay     = 300 * time.Millisecond
+	DefaultSilenceTimeout = 600 * time.Millisecond
+	DefaultMaxJobs        = 20
+)
+
+// How the agent hears and paces, fixed: these are what a real agent's VAD
+// and STT do, not knobs a test needs.
+const (
+	// speechStartAfter is how long a frame run must be loud to be speech.
+	speechStartAfter = 100 * time.Millisecond
+	// interimEvery is how often an interim transcript goes out while the
+	// user speaks.
+	interimEvery = 300 * time.Millisecond
+	// replyTextDelay is how long after its audio starts the reply's text
+	// stream opens, as observed from a Node 1.9 agent.
+	replyTextDelay = 130 * time.Millisecond
+)
+
+// Options configure the agent. URL, APIKey, APISecret and ReplyWAV are
+// required; everything else has a default.
+type Options struct {
+	// URL is the LiveKit server (ws:// or http://; wss:// or https://).
+	URL       string
+	APIKey    string
+	APISecret string
+	// AgentName is the name the worker registers under; only rooms whose
+	// token (or an explicit dispatch) names it get this agent.
+	AgentName string
+
+	// Heard is the script of what the user says: utterance i is taken to
+	// have said Heard[i mod len(Heard)]. There is no speech recognition.
+	Heard []string
+	// ReplyWAV is the audio of every reply; ReplyText is what it says, sent
+	// as the reply's transcript (empty: no reply text).
+	ReplyWAV  string
+	ReplyText string
+	// GreetWAV, when set, is said (with GreetText) once the user's
+	// microphone is heard for the first time, before the user speaks.
+	GreetWAV  string
+	GreetText string
+
+	// ReplyDelay is the time spent "thinking" between the end of an
+	// utterance and the reply.
+	ReplyDelay time.Duration
+	// SilenceTimeout is how long the user must be quiet for an utterance
+	// to end.
+	SilenceTimeout time.Duration
+
+	// Misbehaviours of older or differently configured agents, for tests.
+	//
+	// LegacyOnly sends captions only as legacy Transcription packets, no
+	// text streams.
+	LegacyOnly bool
+	// OmitSegmentID leaves lk.segment_id off every text stream.
+	OmitSegmentID bool
+	// NeverCloseReply leaves every reply text stream open.
+	NeverCloseReply bool
+	// JSONTranscripts sends the user's transcription chunks as JSON
+	// objects, one per line, with text and timing fields.
+	JSONTranscripts bool
+
+	// MaxJobs is how many rooms the agent serves at once; its reported
+	// load is the share of that in use.
+	MaxJobs int
+	// Logger receives what the agent does; nil discards it.
+	Logger *slog.Logger
+}
+
+// prepared is Options checked, defaulted and with the audio loaded.
+type prepared struct {
+	Options
+	reply *audio.Clip
+	greet *audio.Clip // nil: no greeting
+}
+
+func (o Options) prepare() (*prepared, error) {
+	if o.URL == "" {
+		return nil, errors.New("test agent: no server URL")
+	}
+	u, err := url.Parse(o.URL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("test agent: server URL %q is not a URL", o.URL)
+	}
+	switch u.Scheme {
+	case "ws", "wss", "http", "https":
+	default:
+		return nil, fmt.Errorf("test agent: server URL %q must start with ws://, wss://, http:// or https://", o.URL)
+	}
+	if o.APIKey == "" || o.APISecret == "" {
+		return nil, errors.New("test agent: an API key and secret are needed to register as a worker")
+	}
+	if o.ReplyWAV == "" {
+		return nil, errors.New("test agent: no reply audio (ReplyWAV)")
+	}
+	if o.AgentName == "" {
+		o.AgentName = DefaultAgentName
+	}
+	o.Heard = nonBlank(o.Heard)
+	if len(o.Heard) == 0 {
+		o.Heard = []string{DefaultHeard}
+	}
+	if o.ReplyDelay <= 0 {
+		o.ReplyDelay = DefaultReplyDelay
+	}
+	if o.SilenceTimeout <= 0 {
+		o.SilenceTimeout = DefaultSilenceTimeout
+	}
+	if o.MaxJobs <= 0 {
+		o.MaxJobs = DefaultMaxJobs
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &prepared{Options: o}
+	if p.reply, err = loadSpeech(o.ReplyWAV, "reply"); err != nil {
+		return nil, err
+	}
+	if o.GreetWAV != "" {
+		if p.greet, err = loadSpeech(o.GreetWAV, "greeting"); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func loadSpeech(path, what string) (*audio.Clip, error) {
+	c, err := audio.LoadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("test agent: load the %s audio: %w", what, err)
+	}
+	if len(c.Samples) == 0 {
+		return nil, fmt.Errorf("test agent: the %s audio %s holds no samples", what, path)
+	}
+	return c, nil
+}
+
+func nonBlank(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// workerURL is the server's agent endpoint for a server URL.
+func workerURL(server string) (string, error) {
+	u, err := url.Parse(server)
+	if err != nil {
+		return "", fmt.Errorf("parse server URL: %w", err)
+	}
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/agent"
+	u.RawQuery = ""
+	return u.String(), nil
+}
