@@ -154,5 +154,6 @@ from a terminal, scripted calls in CI, and unattended kiosks.`),
 	})
 	root.AddCommand(newCallCmd(s, nil))
 	root.AddCommand(newTokenCmd(s))
+	root.AddCommand(newDevicesCmd(s, nil))
 	return root
 }
