@@ -90,6 +90,15 @@ const (
 	CloseTimeout = 2 * time.Second
 )
 
+// HalfDuplexHold is how long after the speaker falls silent the
+// microphone stays muted in half-duplex, on top of the stream's own
+// latency: the room's echo outlasts the sound.
+const HalfDuplexHold = 250 * time.Millisecond
+
+// audibleLevel is the sample value (about -50 dBFS) above which a block
+// played on the speaker counts as sound for half-duplex.
+const audibleLevel = 100
+
 // Hints for device errors. They name the command-line ways out because a
 // device error always ends up in front of a person at a terminal.
 const (
@@ -145,6 +154,11 @@ type Config struct {
 	// EchoCancel removes the speaker's sound from the microphone's
 	// (package aec). It needs both directions.
 	EchoCancel bool
+	// HalfDuplex silences the microphone while the speaker plays (and
+	// for HalfDuplexHold after, until the last echo has died down): the
+	// fallback for speakers too loud or distorted for echo cancellation.
+	// It needs both directions.
+	HalfDuplex bool
 	// Log receives debug details: the stream parameters chosen, and what
 	// ALSA, JACK and PortAudio printed. Nil discards them.
 	Log *slog.Logger

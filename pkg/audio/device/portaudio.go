@@ -70,6 +70,11 @@ type Device struct {
 	playback   *Playback
 	echoCancel bool
 	refDelay   time.Duration
+	halfDuplex bool
+	// hold is how long the microphone stays muted in half-duplex after
+	// the speaker last played something audible (lastAudible).
+	hold        time.Duration
+	lastAudible atomic.Int64
 
 	inInfo, outInfo Info
 	inRate, outRate int
@@ -180,6 +185,7 @@ func open(cfg Config, log *slog.Logger) (*Device, error) {
 		}
 	}
 	d.echoCancel = cfg.EchoCancel && cfg.Capture && cfg.Playback
+	d.halfDuplex = cfg.HalfDuplex && cfg.Capture && cfg.Playback
 
 	if cfg.Playback {
 		p, err := newPlayback(d)
@@ -232,6 +238,7 @@ func (d *Device) openStream(in, out *paDevice) error {
 	if in != nil && out != nil {
 		d.refDelay = refDelay(inLat, outLat)
 	}
+	d.hold = max(d.hold, HalfDuplexHold+inLat+outLat)
 	d.log.Debug("audio stream open", "input", in != nil, "output", out != nil, "rate", rate,
 		"input_channels", p.inCh, "output_channels", p.outCh, "input_latency", inLat, "output_latency", outLat)
 	return nil
@@ -306,6 +313,9 @@ func (d *Device) process(in, out []int16) {
 		played = d.outMono[:frames]
 		d.playback.buf.Read(played)
 		spread(out, played, d.outCh)
+		if d.halfDuplex && audible(played) {
+			d.lastAudible.Store(now)
+		}
 	}
 	if in != nil {
 		d.lastIn.Store(now)
@@ -315,6 +325,22 @@ func (d *Device) process(in, out []int16) {
 		}
 		d.capture.push(b)
 	}
+}
+
+func audible(samples []int16) bool {
+	for _, v := range samples {
+		if v > audibleLevel || v < -audibleLevel {
+			return true
+		}
+	}
+	return false
+}
+
+// speakerHeard reports whether, in half-duplex, the microphone must stay
+// muted because the speaker played something within the hold time.
+func (d *Device) speakerHeard() bool {
+	last := d.lastAudible.Load()
+	return d.halfDuplex && last != 0 && time.Since(d.started)-time.Duration(last-1) < d.hold
 }
 
 // check returns a failure.Device error when the device has stopped calling
@@ -360,6 +386,9 @@ func (d *Device) Description() string {
 	}
 	if d.echoCancel {
 		s += ", echo cancellation on"
+	}
+	if d.halfDuplex {
+		s += ", half-duplex"
 	}
 	return s
 }
@@ -519,6 +548,9 @@ func (c *Capture) ReadFrame(ctx context.Context, f audio.Frame) error {
 	}
 	copy(f, c.frames)
 	c.frames = c.frames[:copy(c.frames, c.frames[audio.FrameSamples:])]
+	if c.d.speakerHeard() {
+		clear(f)
+	}
 	return nil
 }
 
@@ -617,6 +649,13 @@ func (p *Playback) Flush() { p.buf.Flush() }
 
 // Stats returns the jitter buffer's counters.
 func (p *Playback) Stats() PlayoutStats { return p.buf.Stats() }
+
+// PlayoutStats returns the underrun and overrun counts, for the call's
+// end-of-call statistics.
+func (p *Playback) PlayoutStats() (underruns, overruns int64) {
+	s := p.buf.Stats()
+	return s.Underruns, s.Overruns
+}
 
 // drainPoll is how often Close looks whether the queue has been played.
 const drainPoll = 10 * time.Millisecond

@@ -393,3 +393,34 @@ func TestEchoCancellationThroughPulseAudio(t *testing.T) {
 		t.Errorf("cancellation changed the user's level by %.1f dB", diff)
 	}
 }
+
+// Half-duplex: while the speaker plays the agent, the microphone sends
+// silence (its echo never reaches the agent); once the speaker is quiet,
+// the user is heard again.
+func TestHalfDuplexMutesMicrophoneWhileSpeakerPlays(t *testing.T) {
+	s := startPulse(t)
+	s.Loopback(t, pulse.SpeakerMonitor, pulse.MicSink, 20*time.Millisecond)
+	d := openDevice(t, Config{Capture: true, Playback: true, HalfDuplex: true})
+	reply := loadSpeech(t, "question.wav")
+
+	written := writePaced(d.Playback(), reply)
+	captured := readFor(t, d.Capture(), duration(reply)+HalfDuplexHold)
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	if level := audio.DBFS(audio.RMS(captured)); level > audio.SilenceDBFS {
+		t.Errorf("while the speaker played, the microphone sent %.1f dBFS, want silence", level)
+	}
+	readFor(t, d.Capture(), 500*time.Millisecond) // the last echo dies down
+
+	hello := loadSpeech(t, "hello.wav")
+	played := make(chan error, 1)
+	go func() { played <- s.Play(context.Background(), pulse.MicSink, hello) }()
+	user := readFor(t, d.Capture(), duration(hello)+300*time.Millisecond)
+	if err := <-played; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := audio.SpeechRatio(user), audio.SpeechRatio(hello); got < 0.8*want*float64(len(hello))/float64(len(user)) {
+		t.Errorf("with the speaker quiet, the user's speech ratio is %.2f, want about %.2f", got, want)
+	}
+}
