@@ -3,6 +3,7 @@ package testagent_test
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -70,6 +71,8 @@ func startAgent(t *testing.T, srv *lkserver.Server, o testagent.Options) *testag
 func checkGoroutines(t *testing.T) {
 	before := goroutineIDs()
 	t.Cleanup(func() {
+		// The Twirp client's keep-alive connections are net/http's.
+		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 		var leaked []string
 		deadline := time.Now().Add(10 * time.Second)
 		for {
@@ -155,7 +158,7 @@ func TestCall(t *testing.T) {
 		t.Errorf("the agent appears in state %q, want listening", attrs["lk.agent.state"])
 	}
 
-	pub := c.speak(livekit.TrackSource_MICROPHONE, loadClip(t, "hello.wav"))
+	pub, _ := c.speak(livekit.TrackSource_MICROPHONE, loadClip(t, "hello.wav"))
 	c.waitFor(callTimeout, "the reply text stream to close", func() bool {
 		s := c.agentStreams()
 		return len(s) == 1 && s[0].closed
@@ -243,6 +246,27 @@ func TestCall(t *testing.T) {
 
 	if j := a.ActiveJobs(); j != 1 {
 		t.Errorf("active jobs %d, want 1", j)
+	}
+	c.mu.Unlock()
+
+	// Closing the room ends the job: the agent leaves and reports it.
+	if _, err := lksdk.NewRoomServiceClient(srv.HTTPURL, srv.APIKey, srv.APISecret).
+		DeleteRoom(t.Context(), &livekit.DeleteRoomRequest{Room: "call-room"}); err != nil {
+		t.Fatalf("delete the room: %v", err)
+	}
+	eventually(t, callTimeout, "the agent to end its job", func() bool { return a.ActiveJobs() == 0 })
+	c.mu.Lock()
+}
+
+// eventually polls cond until it holds, failing the test after timeout.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -191,24 +191,28 @@ func (c *client) waitFor(timeout time.Duration, what string, cond func() bool) {
 }
 
 // speak publishes a microphone-like track with the given source and sends
-// the clips on it in real time, then silence until the client leaves, as
-// webcall does.
-func (c *client) speak(source livekit.TrackSource, clips ...*audio.Clip) *lksdk.LocalTrackPublication {
+// on it in real time half a second of silence, then each clip followed by
+// two seconds of silence, then silence until the client leaves, as webcall
+// does. sent is closed once the clips and their silences are out.
+func (c *client) speak(source livekit.TrackSource, clips ...*audio.Clip) (pub *lksdk.LocalTrackPublication, sent <-chan struct{}) {
 	c.t.Helper()
 	track, err := room.NewOpusTrack("user-audio")
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	pub, err := c.lk.LocalParticipant.PublishTrack(track, &lksdk.TrackPublicationOptions{Name: "user-audio", Source: source})
+	pub, err = c.lk.LocalParticipant.PublishTrack(track, &lksdk.TrackPublicationOptions{Name: "user-audio", Source: source})
 	if err != nil {
 		c.t.Fatalf("publish: %v", err)
 	}
 	readers := []audio.Reader{audio.Silence(500 * time.Millisecond)}
+	frames := 25
 	for _, clip := range clips {
 		readers = append(readers, audio.NewClipReader(clip.Samples), audio.Silence(2*time.Second))
+		frames += (len(clip.Samples)+audio.FrameSamples-1)/audio.FrameSamples + 100
 	}
 	readers = append(readers, audio.Silence(0))
 	src := audio.Paced(audio.Concat(readers...))
+	done := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	c.senders.Add(1)
@@ -216,14 +220,17 @@ func (c *client) speak(source livekit.TrackSource, clips ...*audio.Clip) *lksdk.
 		defer c.senders.Done()
 		defer src.Close()
 		f := audio.NewFrame()
-		for src.ReadFrame(ctx, f) == nil {
+		for n := 1; src.ReadFrame(ctx, f) == nil; n++ {
 			if err := track.WriteFrame(f); err != nil {
 				c.t.Errorf("send audio: %v", err)
 				return
 			}
+			if n == frames {
+				close(done)
+			}
 		}
 	}()
-	return pub
+	return pub, done
 }
 
 func (c *client) leave() {
