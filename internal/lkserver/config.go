@@ -14,9 +14,7 @@ const (
 
 // Config describes one local server. Zero values mean: pick for me.
 type Config struct {
-	// Binary is the livekit-server executable. Empty means
-	// $WEBCALL_LIVEKIT_SERVER, else .tools/bin/server under the module
-	// root (see FindBinary).
+	// Binary is the livekit-server executable; empty means FindBinary's.
 	Binary string
 	// APIKey and APISecret default to DefaultAPIKey and DefaultAPISecret.
 	APIKey    string

@@ -70,7 +70,6 @@ type Server struct {
 
 	cmd     *exec.Cmd
 	log     *tailBuffer
-	dir     string
 	exited  chan struct{}
 	waitErr error // set before exited is closed
 
@@ -78,9 +77,13 @@ type Server struct {
 	stopErr  error
 }
 
+// binaryNames are where the Makefile puts the server under the module
+// root, newest name first.
+var binaryNames = []string{".tools/bin/livekit-server", ".tools/bin/server"}
+
 // FindBinary returns the livekit-server executable: $WEBCALL_LIVEKIT_SERVER
-// when set, else .tools/bin/server in the module root found by walking up
-// from the working directory to go.mod.
+// when set, else .tools/bin/livekit-server (or .tools/bin/server) in the
+// module root found by walking up from the working directory to go.mod.
 func FindBinary() (string, error) {
 	if p := os.Getenv(BinaryEnv); p != "" {
 		if _, err := os.Stat(p); err != nil {
@@ -92,11 +95,14 @@ func FindBinary() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p := filepath.Join(root, ".tools", "bin", "server")
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("%w at %s: run `make livekit-server` to build it (or set %s)", ErrNoBinary, p, BinaryEnv)
+	for _, name := range binaryNames {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
 	}
-	return p, nil
+	return "", fmt.Errorf("%w at %s: run `make livekit-server` to build it (or set %s)",
+		ErrNoBinary, filepath.Join(root, filepath.FromSlash(binaryNames[0])), BinaryEnv)
 }
 
 // ModuleRoot returns the nearest directory at or above the working
@@ -194,16 +200,6 @@ func (c *Config) pickFreePorts() error {
 }
 
 func start(ctx context.Context, cfg Config) (*Server, error) {
-	dir, err := os.MkdirTemp("", "webcall-lkserver-")
-	if err != nil {
-		return nil, fmt.Errorf("create livekit-server config dir: %w", err)
-	}
-	confPath := filepath.Join(dir, "livekit.yaml")
-	if err := os.WriteFile(confPath, []byte(cfg.YAML()), 0o600); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("write livekit-server config: %w", err)
-	}
-
 	s := &Server{
 		URL:       "ws://127.0.0.1:" + strconv.Itoa(cfg.Port),
 		HTTPURL:   "http://127.0.0.1:" + strconv.Itoa(cfg.Port),
@@ -211,16 +207,17 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		APISecret: cfg.APISecret,
 		Config:    cfg,
 		log:       &tailBuffer{max: logTailBytes},
-		dir:       dir,
 		exited:    make(chan struct{}),
 	}
-	s.cmd = exec.Command(cfg.Binary, "--config", confPath)
-	s.cmd.Env = serverEnv(os.Environ())
+	// The configuration goes in the server's environment: no file to
+	// leave behind when a test binary is killed, and no keys on the
+	// command line for ps to show.
+	s.cmd = exec.Command(cfg.Binary)
+	s.cmd.Env = append(serverEnv(os.Environ()), "LIVEKIT_CONFIG="+cfg.YAML())
 	s.cmd.Stdout = s.log
 	s.cmd.Stderr = s.log
 	s.cmd.SysProcAttr = sysProcAttr()
 	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
 		return nil, fmt.Errorf("start livekit-server %s: %w", cfg.Binary, err)
 	}
 	go func() {
@@ -237,6 +234,7 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 
 // serverEnv drops the variables livekit-server reads as configuration, so
 // a developer's own LIVEKIT_KEYS or NODE_IP cannot change the test server.
+// (start then adds LIVEKIT_CONFIG.)
 func serverEnv(env []string) []string {
 	out := env[:0:0]
 	for _, kv := range env {
@@ -299,7 +297,6 @@ func (s *Server) Exited() <-chan struct{} { return s.exited }
 // and is safe to call more than once.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
-		defer os.RemoveAll(s.dir)
 		for _, sig := range []os.Signal{syscall.SIGTERM, syscall.SIGTERM, os.Kill} {
 			if err := s.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 				s.stopErr = fmt.Errorf("stop livekit-server: %w", err)

@@ -49,6 +49,35 @@ func TestMissingBinary(t *testing.T) {
 	}
 }
 
+func TestFindBinary(t *testing.T) {
+	t.Setenv(lkserver.BinaryEnv, "")
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module example.com/x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(root, "internal", "pkg")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(sub)
+	if _, err := lkserver.FindBinary(); !errors.Is(err, lkserver.ErrNoBinary) || !strings.Contains(err.Error(), "make livekit-server") {
+		t.Errorf("no binary: error %v, want ErrNoBinary saying to run make livekit-server", err)
+	}
+	for _, name := range []string{"server", "livekit-server"} {
+		p := filepath.Join(root, ".tools", "bin", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		got, err := lkserver.FindBinary()
+		if err != nil || got != p {
+			t.Errorf("with %s: FindBinary = %q, %v; want %q", name, got, err, p)
+		}
+	}
+}
+
 func TestPortTaken(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

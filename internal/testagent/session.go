@@ -486,6 +486,12 @@ func (s *session) playout(ctx context.Context, clip *audio.Clip, text string) {
 // agent's, one level down, since the SDK reports routine steps of every
 // connection at info, and with the room token masked, since the SDK logs
 // it when it connects.
+//
+// The SDK also has a package-wide logger (pion's connection logs go there,
+// to the standard log at info by default); SDKLogger gives a program one
+// to install with lksdk.SetLogger.
+func SDKLogger(l *slog.Logger) protologger.Logger { return sdkLogger(l, "") }
+
 func sdkLogger(l *slog.Logger, token string) protologger.Logger {
 	return protologger.LogRLogger(logr.FromSlogHandler(sdkHandler{l.Handler(), token}))
 }

@@ -5,7 +5,9 @@
 //	    --api-key devkey --api-secret secret --agent-name test-agent
 //
 // It registers as a worker and serves every room that dispatches it by
-// name until SIGINT or SIGTERM. Logs go to stderr.
+// name until SIGINT or SIGTERM. Once registered it prints "ready" on
+// stdout, so a script can wait for it before starting a call (a room
+// created earlier is not dispatched to it). Logs go to stderr.
 package main
 
 import (
@@ -19,6 +21,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	lksdk "github.com/livekit/server-sdk-go/v2"
 
 	"github.com/webcall-cli/webcall/internal/testagent"
 )
@@ -69,6 +73,7 @@ func run(args []string) int {
 		level = slog.LevelDebug
 	}
 	o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	lksdk.SetLogger(testagent.SDKLogger(o.Logger))
 
 	if o.ReplyWAV == "" {
 		p, err := moduleFile("testdata", "audio", "reply.wav")
@@ -87,6 +92,7 @@ func run(args []string) int {
 		return 1
 	}
 	o.Logger.Info("test agent ready; Ctrl-C stops it", "url", o.URL, "agent_name", o.AgentName)
+	fmt.Println("ready")
 	select {
 	case <-ctx.Done():
 	case <-a.Done():
