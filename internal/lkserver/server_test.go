@@ -79,6 +79,7 @@ func TestFindBinary(t *testing.T) {
 }
 
 func TestPortTaken(t *testing.T) {
+	skipShort(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +95,7 @@ func TestPortTaken(t *testing.T) {
 }
 
 func TestClientJoins(t *testing.T) {
+	skipShort(t)
 	s := lkserver.Start(t)
 	if !strings.HasPrefix(s.URL, "ws://127.0.0.1:") {
 		t.Fatalf("URL = %q, want a loopback ws URL", s.URL)
@@ -131,6 +133,7 @@ func TestClientJoins(t *testing.T) {
 }
 
 func TestStopEndsProcess(t *testing.T) {
+	skipShort(t)
 	s, err := lkserver.StartProcess(context.Background(), lkserver.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -164,4 +167,10 @@ func freeUDP(t *testing.T) int {
 	}
 	defer pc.Close()
 	return pc.LocalAddr().(*net.UDPAddr).Port
+}
+
+func skipShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the LiveKit server")
+	}
 }

@@ -16,14 +16,20 @@
 // audio track sends nothing at all between replies.
 //
 // There is no speech recognition: what the user said comes from a script
-// (Options.Heard).
+// (Options.Heard). There is no interruption either: speech heard during a
+// reply is transcribed and answered once the reply is over.
+//
+// WebSocket pings on the worker connection are answered by gorilla's
+// default handler; like agents-js, the worker sends no WorkerPing of its
+// own.
 //
 // Goroutines, and who ends them:
 //   - Agent.run: the worker connection (read loop, reconnects). Ends when
 //     the Agent's context ends (Close or the caller's ctx); it ends all
 //     sessions before it returns.
 //   - the status ticker, one per worker connection: ends with the
-//     connection.
+//     connection. A context.AfterFunc closes the connection when the
+//     agent ends, to unblock the read loop.
 //   - session.run, one per job (room): ends when its context ends (Close,
 //     a JobTermination), the user leaves, or the room closes; it leaves
 //     the room and reports the job's end before it returns.

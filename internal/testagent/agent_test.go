@@ -40,6 +40,16 @@ func loadClip(t *testing.T, name string) *audio.Clip {
 	return c
 }
 
+// startServer starts a LiveKit server for the test; -short skips the test,
+// since it crosses the wire.
+func startServer(t *testing.T) *lkserver.Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the local LiveKit server")
+	}
+	return lkserver.Start(t)
+}
+
 // startAgent starts an agent on srv with defaults for a test, and closes it
 // when the test ends.
 func startAgent(t *testing.T, srv *lkserver.Server, o testagent.Options) *testagent.Agent {
@@ -139,7 +149,7 @@ func goroutineStacks() map[string]string {
 // same captions as legacy packets with other ids, and no agent audio once
 // the reply is over.
 func TestCall(t *testing.T) {
-	srv := lkserver.Start(t)
+	srv := startServer(t)
 	checkGoroutines(t)
 	a := startAgent(t, srv, testagent.Options{})
 	reply := loadClip(t, "reply.wav")

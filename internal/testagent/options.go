@@ -51,8 +51,8 @@ type Options struct {
 	// as the reply's transcript (empty: no reply text).
 	ReplyWAV  string
 	ReplyText string
-	// GreetWAV, when set, is said (with GreetText) once the user's
-	// microphone is heard for the first time, before the user speaks.
+	// GreetWAV, when set, is said (with GreetText) as soon as the user's
+	// microphone track arrives, before the user speaks.
 	GreetWAV  string
 	GreetText string
 

@@ -155,3 +155,22 @@ func TestSegmenterOnSpeech(t *testing.T) {
 		t.Errorf("utterance lasts %s, the clip %s", d, clip.Duration())
 	}
 }
+
+// The cost of hearing one 20 ms frame (it runs 50 times a second per
+// room).
+func BenchmarkSegmenterPush(b *testing.B) {
+	clip, err := audio.LoadFile(filepath.Join("..", "..", "testdata", "audio", "hello.wav"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var frames []audio.Frame
+	r := audio.NewClipReader(clip.Samples)
+	for f := audio.NewFrame(); r.ReadFrame(f) == nil; f = audio.NewFrame() {
+		frames = append(frames, f)
+	}
+	s := newSegmenter(speechStartAfter, DefaultSilenceTimeout, interimEvery)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.push(frames[i%len(frames)])
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ import (
 // audio track as MICROPHONE. SCREEN_SHARE_AUDIO stands in for it; the
 // agent treats every source but MICROPHONE alike.)
 func TestIgnoresOtherSources(t *testing.T) {
-	srv := lkserver.Start(t)
+	srv := startServer(t)
 	checkGoroutines(t)
 	startAgent(t, srv, testagent.Options{})
 
@@ -44,7 +45,7 @@ func TestIgnoresOtherSources(t *testing.T) {
 // The options that make the agent behave like older or differently
 // configured agents.
 func TestVariants(t *testing.T) {
-	srv := lkserver.Start(t)
+	srv := startServer(t)
 	checkGoroutines(t)
 	hello := loadClip(t, "hello.wav")
 
@@ -196,7 +197,7 @@ func parseJSONLine(t *testing.T, s string) jsonLine {
 // while the agent is still answering gets the next scripted text and a
 // second reply.
 func TestRoomsAndTurns(t *testing.T) {
-	srv := lkserver.Start(t)
+	srv := startServer(t)
 	checkGoroutines(t)
 	a := startAgent(t, srv, testagent.Options{Heard: []string{heardHello, heardQuestion}})
 	hello, question := loadClip(t, "hello.wav"), loadClip(t, "question.wav")
@@ -262,7 +263,7 @@ func TestRoomsAndTurns(t *testing.T) {
 }
 
 func TestStartErrors(t *testing.T) {
-	srv := lkserver.Start(t)
+	srv := startServer(t)
 	reply := testdata("reply.wav")
 	closed := func() string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -309,5 +310,50 @@ func TestStartErrors(t *testing.T) {
 	var fe *failure.Error
 	if !errors.As(err, &fe) || fe.Kind != failure.Input {
 		t.Errorf("bad reply WAV: error %v is not a failure.Input", err)
+	}
+}
+
+// A worker whose server goes away registers again when it comes back, and
+// new rooms get it, as with a deployed agent across a server restart.
+func TestWorkerReconnects(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the local LiveKit server")
+	}
+	first, err := lkserver.StartProcess(t.Context(), lkserver.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { first.Stop() })
+	checkGoroutines(t)
+	startAgent(t, first, testagent.Options{})
+
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// The same ports, so the agent's URL is right again.
+	second, err := lkserver.StartProcess(t.Context(), first.Config)
+	if err != nil {
+		t.Fatalf("restart the server on the same ports: %v", err)
+	}
+	t.Cleanup(func() { second.Stop() })
+
+	// A room is dispatched to the workers registered when it is created,
+	// so try fresh rooms until the agent is back.
+	deadline := time.Now().Add(callTimeout)
+	for i := 0; ; i++ {
+		c := join(t, second, "after-restart-"+strconv.Itoa(i), "user", agentName(t))
+		joined := false
+		for wait := time.Now().Add(3 * time.Second); time.Now().Before(wait) && !joined; time.Sleep(50 * time.Millisecond) {
+			c.mu.Lock()
+			joined = c.agent != nil
+			c.mu.Unlock()
+		}
+		c.leave()
+		if joined {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent did not come back within %s of the server's restart", callTimeout)
+		}
 	}
 }
