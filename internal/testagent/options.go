@@ -33,8 +33,8 @@ const (
 	replyTextDelay = 130 * time.Millisecond
 )
 
-// Options configure the agent. URL, APIKey, APISecret and ReplyWAV are
-// required; everything else has a default.
+// Options configure the agent. URL, APIKey, APISecret and ReplyWAV (or
+// Replies) are required; everything else has a default.
 type Options struct {
 	// URL is the LiveKit server (ws:// or http://; wss:// or https://).
 	URL       string
@@ -51,6 +51,9 @@ type Options struct {
 	// as the reply's transcript (empty: no reply text).
 	ReplyWAV  string
 	ReplyText string
+	// Replies, when set, replace ReplyWAV and ReplyText with a script:
+	// reply i is Replies[i mod len(Replies)].
+	Replies []Reply
 	// GreetWAV, when set, is said (with GreetText) as soon as the user's
 	// microphone track arrives, before the user speaks.
 	GreetWAV  string
@@ -83,11 +86,23 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// Reply is one thing the agent says: speech audio and its transcript.
+type Reply struct {
+	WAV  string
+	Text string
+}
+
+// speech is a Reply loaded.
+type speech struct {
+	clip *audio.Clip
+	text string
+}
+
 // prepared is Options checked, defaulted and with the audio loaded.
 type prepared struct {
 	Options
-	reply *audio.Clip
-	greet *audio.Clip // nil: no greeting
+	replies []speech
+	greet   *speech // nil: no greeting
 }
 
 func (o Options) prepare() (*prepared, error) {
@@ -106,8 +121,11 @@ func (o Options) prepare() (*prepared, error) {
 	if o.APIKey == "" || o.APISecret == "" {
 		return nil, errors.New("test agent: an API key and secret are needed to register as a worker")
 	}
-	if o.ReplyWAV == "" {
-		return nil, errors.New("test agent: no reply audio (ReplyWAV)")
+	if len(o.Replies) == 0 {
+		if o.ReplyWAV == "" {
+			return nil, errors.New("test agent: no reply audio (ReplyWAV)")
+		}
+		o.Replies = []Reply{{WAV: o.ReplyWAV, Text: o.ReplyText}}
 	}
 	if o.AgentName == "" {
 		o.AgentName = DefaultAgentName
@@ -129,26 +147,35 @@ func (o Options) prepare() (*prepared, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &prepared{Options: o}
-	if p.reply, err = loadSpeech(o.ReplyWAV, "reply"); err != nil {
-		return nil, err
-	}
-	if o.GreetWAV != "" {
-		if p.greet, err = loadSpeech(o.GreetWAV, "greeting"); err != nil {
+	for i, r := range o.Replies {
+		sp, err := loadSpeech(r, fmt.Sprintf("reply %d", i+1))
+		if err != nil {
 			return nil, err
 		}
+		p.replies = append(p.replies, sp)
+	}
+	if o.GreetWAV != "" {
+		sp, err := loadSpeech(Reply{WAV: o.GreetWAV, Text: o.GreetText}, "greeting")
+		if err != nil {
+			return nil, err
+		}
+		p.greet = &sp
 	}
 	return p, nil
 }
 
-func loadSpeech(path, what string) (*audio.Clip, error) {
-	c, err := audio.LoadFile(path)
+func loadSpeech(r Reply, what string) (speech, error) {
+	if r.WAV == "" {
+		return speech{}, fmt.Errorf("test agent: no audio for the %s", what)
+	}
+	c, err := audio.LoadFile(r.WAV)
 	if err != nil {
-		return nil, fmt.Errorf("test agent: load the %s audio: %w", what, err)
+		return speech{}, fmt.Errorf("test agent: load the %s audio: %w", what, err)
 	}
 	if len(c.Samples) == 0 {
-		return nil, fmt.Errorf("test agent: the %s audio %s holds no samples", what, path)
+		return speech{}, fmt.Errorf("test agent: the %s audio %s holds no samples", what, r.WAV)
 	}
-	return c, nil
+	return speech{clip: c, text: r.Text}, nil
 }
 
 func nonBlank(ss []string) []string {

@@ -66,6 +66,7 @@ type session struct {
 	state      string
 	seg        *segmenter
 	utterances int
+	replies    int        // replies said or being said
 	utt        *utterance // the utterance being heard, nil between
 	owed       int        // replies owed for finished utterances
 	think      *time.Timer
@@ -241,7 +242,7 @@ func (s *session) loop(ctx context.Context) string {
 				if s.opts.greet != nil && !s.greeted {
 					s.greeted = true
 					if !s.playing && s.thinkC == nil {
-						s.startPlayout(ctx, s.opts.greet, s.opts.GreetText)
+						s.startPlayout(ctx, *s.opts.greet)
 					}
 				}
 			case evUserLeft:
@@ -256,7 +257,8 @@ func (s *session) loop(ctx context.Context) string {
 		case <-s.thinkC:
 			s.thinkC = nil
 			s.owed--
-			s.startPlayout(ctx, s.opts.reply, s.opts.ReplyText)
+			s.startPlayout(ctx, s.opts.replies[s.replies%len(s.opts.replies)])
+			s.replies++
 		case <-s.playDone:
 			s.playing, s.playDone, s.stopPlay = false, nil, nil
 			if s.owed > 0 {
@@ -373,16 +375,16 @@ func (s *session) startThinking() {
 	s.thinkC = s.think.C
 }
 
-// startPlayout says clip (with text as its transcript) on the agent's
-// track in its own goroutine; playDone tells the loop when it is over.
-func (s *session) startPlayout(ctx context.Context, clip *audio.Clip, text string) {
+// startPlayout says sp on the agent's track in its own goroutine;
+// playDone tells the loop when it is over.
+func (s *session) startPlayout(ctx context.Context, sp speech) {
 	s.setState(stateSpeaking)
 	pctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	s.playing, s.playDone, s.stopPlay = true, done, cancel
 	go func() {
 		defer close(done)
-		s.playout(pctx, clip, text)
+		s.playout(pctx, sp.clip, sp.text)
 	}()
 }
 

@@ -199,7 +199,10 @@ func parseJSONLine(t *testing.T, s string) jsonLine {
 func TestRoomsAndTurns(t *testing.T) {
 	srv := startServer(t)
 	checkGoroutines(t)
-	a := startAgent(t, srv, testagent.Options{Heard: []string{heardHello, heardQuestion}})
+	a := startAgent(t, srv, testagent.Options{
+		Heard:   []string{heardHello, heardQuestion},
+		Replies: []testagent.Reply{{WAV: testdata("reply.wav"), Text: replyText}, {WAV: testdata("question.wav"), Text: heardQuestion}},
+	})
 	hello, question := loadClip(t, "hello.wav"), loadClip(t, "question.wav")
 
 	one := join(t, srv, "room-one", "alice", agentName(t))
@@ -220,6 +223,11 @@ func TestRoomsAndTurns(t *testing.T) {
 		s := one.agentStreams()
 		return len(s) == 1 && s[0].closed && one.lastState() == "listening"
 	})
+	one.mu.Lock()
+	if got := one.agentStreams()[0].text; got != replyText {
+		t.Errorf("room one's reply %q, want the script's first, %q", got, replyText)
+	}
+	one.mu.Unlock()
 	two.waitFor(2*callTimeout, "two replies", func() bool {
 		s := two.agentStreams()
 		return len(s) == 2 && s[0].closed && s[1].closed && two.lastState() == "listening"
@@ -249,7 +257,14 @@ func TestRoomsAndTurns(t *testing.T) {
 	}
 	checkUserStreams(t, first, heardHello, track)
 	checkUserStreams(t, second, heardQuestion, track)
+	// The replies follow the script, each with its own segment.
 	replies := two.agentStreams()
+	if replies[0].timestamp > replies[1].timestamp {
+		replies[0], replies[1] = replies[1], replies[0]
+	}
+	if replies[0].text != replyText || replies[1].text != heardQuestion {
+		t.Errorf("replies %q, %q; want %q, %q", replies[0].text, replies[1].text, replyText, heardQuestion)
+	}
 	if replies[0].attrs["lk.segment_id"] == replies[1].attrs["lk.segment_id"] {
 		t.Errorf("both replies have segment id %q, want one each", replies[0].attrs["lk.segment_id"])
 	}

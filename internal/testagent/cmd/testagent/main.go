@@ -35,17 +35,19 @@ func main() { os.Exit(run(os.Args[1:])) }
 func run(args []string) int {
 	fs := flag.NewFlagSet("testagent", flag.ContinueOnError)
 	var (
-		o       testagent.Options
-		heard   stringList
-		verbose bool
+		o          testagent.Options
+		heard      stringList
+		replyWAVs  stringList
+		replyTexts stringList
+		verbose    bool
 	)
 	fs.StringVar(&o.URL, "url", os.Getenv("LIVEKIT_URL"), "LiveKit server URL (env LIVEKIT_URL)")
 	fs.StringVar(&o.APIKey, "api-key", os.Getenv("LIVEKIT_API_KEY"), "API key (env LIVEKIT_API_KEY)")
 	fs.StringVar(&o.APISecret, "api-secret", os.Getenv("LIVEKIT_API_SECRET"), "API secret (env LIVEKIT_API_SECRET)")
 	fs.StringVar(&o.AgentName, "agent-name", testagent.DefaultAgentName, "name to register under; tokens dispatch the agent by it")
 	fs.Var(&heard, "heard", "what the user is taken to say, one utterance per flag, used in turn (default \""+testagent.DefaultHeard+"\")")
-	fs.StringVar(&o.ReplyWAV, "reply-wav", "", "WAV file said as every reply (default testdata/audio/reply.wav in the module)")
-	fs.StringVar(&o.ReplyText, "reply-text", defaultReplyText, "transcript of the reply audio")
+	fs.Var(&replyWAVs, "reply-wav", "WAV file said as a reply; several are said in turn (default testdata/audio/reply.wav in the module)")
+	fs.Var(&replyTexts, "reply-text", "transcript of the reply audio, one per --reply-wav (default: the words of the default reply)")
 	fs.StringVar(&o.GreetWAV, "greet-wav", "", "WAV file said when the user's microphone arrives (default: no greeting)")
 	fs.StringVar(&o.GreetText, "greet-text", "", "transcript of the greeting")
 	fs.DurationVar(&o.ReplyDelay, "reply-delay", testagent.DefaultReplyDelay, "time spent thinking before each reply")
@@ -75,14 +77,12 @@ func run(args []string) int {
 	o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	lksdk.SetLogger(testagent.SDKLogger(o.Logger))
 
-	if o.ReplyWAV == "" {
-		p, err := moduleFile("testdata", "audio", "reply.wav")
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "testagent: %v; pass --reply-wav\n", err)
-			return 2
-		}
-		o.ReplyWAV = p
+	replies, err := replyScript(replyWAVs, replyTexts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testagent:", err)
+		return 2
 	}
+	o.Replies = replies
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -100,6 +100,32 @@ func run(args []string) int {
 	a.Close()
 	o.Logger.Info("test agent stopped")
 	return 0
+}
+
+// replyScript pairs the --reply-wav and --reply-text flags; with neither,
+// the agent says the bundled reply.
+func replyScript(wavs, texts []string) ([]testagent.Reply, error) {
+	switch {
+	case len(wavs) == 0 && len(texts) > 1:
+		return nil, errors.New("several --reply-text need as many --reply-wav")
+	case len(wavs) == 0:
+		p, err := moduleFile("testdata", "audio", "reply.wav")
+		if err != nil {
+			return nil, fmt.Errorf("%w; pass --reply-wav", err)
+		}
+		text := defaultReplyText
+		if len(texts) == 1 {
+			text = texts[0]
+		}
+		return []testagent.Reply{{WAV: p, Text: text}}, nil
+	case len(texts) != len(wavs):
+		return nil, fmt.Errorf("%d --reply-wav but %d --reply-text: give each reply its transcript", len(wavs), len(texts))
+	}
+	replies := make([]testagent.Reply, len(wavs))
+	for i := range wavs {
+		replies[i] = testagent.Reply{WAV: wavs[i], Text: texts[i]}
+	}
+	return replies, nil
 }
 
 // moduleFile finds a file of this module by walking up from the working
