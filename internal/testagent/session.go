@@ -452,7 +452,7 @@ func (s *session) playout(ctx context.Context, clip *audio.Clip, text string) {
 	}
 	if ctx.Err() != nil {
 		// Cut short: the text stops at what was said.
-		if stream != nil {
+		if stream != nil && !s.opts.NeverCloseReply {
 			stream.close()
 		}
 		return
