@@ -95,6 +95,14 @@ const (
 // latency: the room's echo outlasts the sound.
 const HalfDuplexHold = 250 * time.Millisecond
 
+// EchoWarmup is how much of the speaker's sound the echo canceller hears
+// before it is trusted. A new canceller has yet to learn the room: over
+// the first second or two of the agent's speech it takes out only a few
+// dB, and an agent would hear its own first words as the user's and stop.
+// Until then the microphone is muted while the speaker plays, as in
+// half-duplex; after, both talk at once.
+const EchoWarmup = 2 * time.Second
+
 // audibleLevel is the sample value (about -50 dBFS) above which a block
 // played on the speaker counts as sound for half-duplex.
 const audibleLevel = 100

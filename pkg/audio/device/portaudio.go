@@ -71,10 +71,15 @@ type Device struct {
 	echoCancel bool
 	refDelay   time.Duration
 	halfDuplex bool
-	// hold is how long the microphone stays muted in half-duplex after
-	// the speaker last played something audible (lastAudible).
+	// hold is how long the microphone stays muted in half-duplex (or
+	// while the canceller warms up) after the speaker last played
+	// something audible (lastAudible).
 	hold        time.Duration
 	lastAudible atomic.Int64
+	// farHeard counts the audible samples the speaker has played, and
+	// warmup how many the canceller needs (EchoWarmup).
+	farHeard atomic.Int64
+	warmup   int64
 
 	inInfo, outInfo Info
 	inRate, outRate int
@@ -186,6 +191,7 @@ func open(cfg Config, log *slog.Logger) (*Device, error) {
 	}
 	d.echoCancel = cfg.EchoCancel && cfg.Capture && cfg.Playback
 	d.halfDuplex = cfg.HalfDuplex && cfg.Capture && cfg.Playback
+	d.warmup = int64(EchoWarmup.Seconds() * float64(d.outRate))
 
 	if cfg.Playback {
 		p, err := newPlayback(d)
@@ -313,8 +319,9 @@ func (d *Device) process(in, out []int16) {
 		played = d.outMono[:frames]
 		d.playback.buf.Read(played)
 		spread(out, played, d.outCh)
-		if d.halfDuplex && audible(played) {
+		if (d.halfDuplex || d.echoCancel) && audible(played) {
 			d.lastAudible.Store(now)
+			d.farHeard.Add(int64(len(played)))
 		}
 	}
 	if in != nil {
@@ -336,11 +343,13 @@ func audible(samples []int16) bool {
 	return false
 }
 
-// speakerHeard reports whether, in half-duplex, the microphone must stay
-// muted because the speaker played something within the hold time.
+// speakerHeard reports whether the microphone must be muted because the
+// speaker played something within the hold time: always in half-duplex,
+// and while the echo canceller warms up.
 func (d *Device) speakerHeard() bool {
+	muting := d.halfDuplex || (d.echoCancel && d.farHeard.Load() < d.warmup)
 	last := d.lastAudible.Load()
-	return d.halfDuplex && last != 0 && time.Since(d.started)-time.Duration(last-1) < d.hold
+	return muting && last != 0 && time.Since(d.started)-time.Duration(last-1) < d.hold
 }
 
 // check returns a failure.Device error when the device has stopped calling
