@@ -69,7 +69,6 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no input", map[string]string{"LIVEKIT_URL": "ws://127.0.0.1:1", "LIVEKIT_TOKEN": "x"}, []string{"call"}, "--input"},
 		{"no url", nil, []string{"call", "--input", hello, "--api-key", "k", "--api-secret", "s"}, "--url"},
 		{"no credentials", map[string]string{"LIVEKIT_URL": "ws://127.0.0.1:1"}, []string{"call", "--input", hello}, "token"},
 		{"token and key", nil, []string{"call", "--input", hello, "--url", "ws://127.0.0.1:1", "--token", "a.b.c", "--api-key", "k", "--api-secret", "s"}, "--token"},

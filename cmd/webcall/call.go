@@ -25,8 +25,9 @@ import (
 
 // callOptions holds everything `webcall call` was told, plus its streams.
 type callOptions struct {
-	io    *streams
-	creds credentialOptions
+	io      *streams
+	creds   credentialOptions
+	devices deviceOptions
 
 	input   string
 	output  string
@@ -87,9 +88,10 @@ README for the schema). Progress goes to stderr; --quiet silences it.`),
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	addCredentialFlags(fs, &o.creds)
-	fs.StringVarP(&o.input, "input", "i", "", "WAV file to say to the agent (8-48 kHz, mono or stereo, 16/24/32-bit or float); it is resampled to 48 kHz mono and sent in real time")
-	fs.StringVarP(&o.output, "output", "o", "", "write the agent's audio, as received, to this WAV file (48 kHz mono)")
+	fs.StringVarP(&o.input, "input", "i", "", "WAV file to say to the agent (8-48 kHz, mono or stereo, 16/24/32-bit or float; resampled to 48 kHz mono and sent in real time), or \"mic\" (the default) to talk through the microphone")
+	fs.StringVarP(&o.output, "output", "o", "", "write the agent's audio, as received, to this WAV file (48 kHz mono), or \"speaker\" (the default) to play it")
 	fs.StringVar(&o.record, "record", "", "record the whole call to this stereo WAV file: you on the left, the agent on the right, on one timeline")
+	addDeviceFlags(fs, &o.devices)
 	fs.StringVarP(&o.format, "format", "f", "text", `transcript format on stdout: "text" (one line per final segment) or "json" (JSON Lines events)`)
 	fs.DurationVar(&o.waitAgent, "wait-agent", call.DefaultTiming.WaitAgent, "how long to wait for an agent to join after connecting")
 	fs.DurationVar(&o.maxDuration, "max-duration", 0, "hang up after this long whatever happens (0: no limit)")
@@ -108,9 +110,8 @@ func runCall(ctx context.Context, o *callOptions) error {
 	if o.format != "text" && o.format != "json" {
 		return failure.Newf(failure.Usage, "unknown --format %q", o.format).WithHint(`use "text" or "json"`)
 	}
-	if o.input == "" {
-		return failure.New(failure.Usage, "no input: give --input FILE.wav").
-			WithHint("webcall speaks a WAV file to the agent; e.g. --input testdata/audio/hello.wav")
+	if err := o.devices.check(o.input, o.output); err != nil {
+		return err
 	}
 	for name, d := range map[string]time.Duration{"--wait-agent": o.waitAgent, "--connect-timeout": o.connectTimeout, "--reply-timeout": o.replyTimeout, "--reply-idle": o.replyIdle, "--max-duration": o.maxDuration} {
 		if d < 0 {
@@ -121,9 +122,11 @@ func runCall(ctx context.Context, o *callOptions) error {
 	if err != nil {
 		return err
 	}
-	clip, err := audio.LoadFile(o.input)
-	if err != nil {
-		return err
+	var clip *audio.Clip
+	if !usesMic(o.input) {
+		if clip, err = audio.LoadFile(o.input); err != nil {
+			return err
+		}
 	}
 
 	var outputs []*audio.WAVWriter
@@ -140,7 +143,7 @@ func runCall(ctx context.Context, o *callOptions) error {
 		}
 	}()
 	var agentOut audio.Sink
-	if o.output != "" {
+	if !usesSpeaker(o.output) {
 		w, err := audio.CreateWAV(o.output, audio.SampleRate, 1)
 		if err != nil {
 			return err
@@ -165,10 +168,19 @@ func runCall(ctx context.Context, o *callOptions) error {
 	defer render.Close()
 	status := newStatus(s, o.quiet, render)
 
-	res, err := call.Run(ctx, call.Options{
+	// The microphone and speaker (deviceflags.go), opened before
+	// connecting so that a missing device costs nothing.
+	aud, callCtx, err := o.devices.openAudio(ctx, o.input, o.output, agentOut, deviceLogger(s, o.verbose), status.print)
+	if err != nil {
+		return err
+	}
+	defer aud.Close()
+
+	res, err := call.Run(callCtx, call.Options{
 		Credentials: src,
+		Input:       aud.Input,
 		File:        clip,
-		Output:      agentOut,
+		Output:      aud.Output,
 		Recorder:    rec,
 		Events: func(e event.Event) {
 			if e.Type == event.Connected {
@@ -192,6 +204,7 @@ func runCall(ctx context.Context, o *callOptions) error {
 		},
 		Logger: sdkLogger(s, o.verbose),
 	})
+	err = aud.result(err)
 	if connected {
 		for _, w := range outputs {
 			if cerr := w.Close(); cerr != nil {
