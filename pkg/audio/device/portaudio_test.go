@@ -424,3 +424,144 @@ func TestHalfDuplexMutesMicrophoneWhileSpeakerPlays(t *testing.T) {
 		t.Errorf("with the speaker quiet, the user's speech ratio is %.2f, want about %.2f", got, want)
 	}
 }
+
+// fakeDevice is a Device as Open leaves it for a stereo 44.1 kHz sound card,
+// driven by calling its callback directly: the conversion path that
+// PulseAudio (which takes 48 kHz mono) never exercises.
+func fakeDevice(t *testing.T, echoCancel bool) *Device {
+	t.Helper()
+	d := &Device{log: slog.New(slog.DiscardHandler), inRate: 44100, outRate: 44100, inCh: 2, outCh: 2,
+		echoCancel: echoCancel, started: time.Now(), openParts: 2}
+	var err error
+	if d.playback, err = newPlayback(d); err != nil {
+		t.Fatal(err)
+	}
+	if d.capture, err = newCapture(d); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.capture.free() })
+	return d
+}
+
+// sine returns n samples of a sine of freq Hz at rate, amplitude amp.
+func sine(n, rate int, freq, amp float64) []int16 {
+	s := make([]int16, n)
+	for i := range s {
+		s[i] = int16(amp * math.Sin(2*math.Pi*freq*float64(i)/float64(rate)))
+	}
+	return s
+}
+
+// frequency estimates the frequency of a clean tone by its zero crossings.
+func frequency(s []int16, rate int) float64 {
+	crossings := 0
+	for i := 1; i < len(s); i++ {
+		if (s[i-1] < 0) != (s[i] < 0) {
+			crossings++
+		}
+	}
+	return float64(crossings) / 2 / (float64(len(s)) / float64(rate))
+}
+
+func TestCallbackConvertsRateAndChannels(t *testing.T) {
+	d := fakeDevice(t, false)
+	const blockFrames = 441 // 10 ms at 44.1 kHz
+	// One second of a 1 kHz tone on the left channel and silence on the
+	// right comes in; the agent's 48 kHz mono 500 Hz tone goes out.
+	tone := sine(44100, 44100, 1000, 16000)
+	agent := sine(audio.SampleRate, audio.SampleRate, 500, 16000)
+	var played, captured []int16
+	in := make([]int16, 2*blockFrames)
+	out := make([]int16, 2*blockFrames)
+	for block, off := 0, 0; off+blockFrames <= len(tone); block, off = block+1, off+blockFrames {
+		// The network delivers a 20 ms frame every other block.
+		if f := block / 2 * audio.FrameSamples; block%2 == 0 && f < len(agent) {
+			if err := d.playback.Write(agent[f : f+audio.FrameSamples]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range blockFrames {
+			in[2*i], in[2*i+1] = tone[off+i], 0
+		}
+		d.process(in, out)
+		played = append(played, out...)
+		// Read as it comes, like the sender (the queue holds 100 ms):
+		// a frame whenever three blocks are waiting.
+		if len(d.capture.q) >= 3 {
+			captured = append(captured, readFor(t, d.capture, audio.FrameDuration)...)
+		}
+	}
+	if len(captured) < audio.SampleRate*9/10 {
+		t.Fatalf("captured %d samples from 1 s of sound", len(captured))
+	}
+
+	// Capture: mixed down to mono (half the level), 48 kHz, same pitch.
+	if f := frequency(captured[audio.FrameSamples:], audio.SampleRate); math.Abs(f-1000) > 10 {
+		t.Errorf("captured tone at %.0f Hz, want 1000 Hz", f)
+	}
+	if level := audio.RMS(captured[audio.FrameSamples:]) * 32768; math.Abs(level-8000/math.Sqrt2) > 300 {
+		t.Errorf("captured RMS %.0f, want about %.0f (the stereo average)", level, 8000/math.Sqrt2)
+	}
+	// Playback: the same sound on both channels, at 44.1 kHz, same pitch.
+	left, right := make([]int16, len(played)/2), make([]int16, len(played)/2)
+	for i := range left {
+		left[i], right[i] = played[2*i], played[2*i+1]
+	}
+	if !slices.Equal(left, right) {
+		t.Error("the speaker's channels differ, want the mono sound on both")
+	}
+	start := firstSound(left)
+	if start < 0 {
+		t.Fatal("nothing was played")
+	}
+	sound := left[start+4410 : start+4410+22050] // half a second, past the start
+	if f := frequency(sound, 44100); math.Abs(f-500) > 5 {
+		t.Errorf("played tone at %.0f Hz, want 500 Hz", f)
+	}
+}
+
+// At a device rate other than 48 kHz, the microphone's and the speaker's
+// blocks are still paired right for the canceller: the echo of what was
+// played (here: the played block, 30 ms later, half as loud) is taken out.
+func TestCallbackCancelsEchoAtDeviceRate(t *testing.T) {
+	d := fakeDevice(t, true)
+	const blockFrames = 441
+	reply := loadSpeech(t, "reply.wav")
+	var echo [][]int16 // played blocks, mono, oldest first
+	in := make([]int16, 2*blockFrames)
+	out := make([]int16, 2*blockFrames)
+	var captured []int16
+	blocks := len(reply) / audio.FrameSamples * 2
+	for block := range blocks {
+		if block%2 == 0 {
+			f := block / 2 * audio.FrameSamples
+			if err := d.playback.Write(reply[f : f+audio.FrameSamples]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clear(in)
+		if len(echo) == 3 {
+			for i, v := range echo[0] {
+				in[2*i], in[2*i+1] = v/2, v/2
+			}
+			echo = echo[1:]
+		}
+		d.process(in, out)
+		mono := make([]int16, blockFrames)
+		for i := range mono {
+			mono[i] = out[2*i]
+		}
+		echo = append(echo, mono)
+		if len(d.capture.q) >= 3 {
+			captured = append(captured, readFor(t, d.capture, audio.FrameDuration)...)
+		}
+	}
+	// The second half: past the warm-up, the canceller has converged.
+	half := captured[len(captured)/2:]
+	echoLevel := audio.DBFS(audio.RMS(reply[len(reply)/2:]) / 2)
+	got := audio.DBFS(audio.RMS(half))
+	t.Logf("echo %.1f dBFS, after cancellation %.1f dBFS", echoLevel, got)
+	if echoLevel-got < 20 {
+		t.Errorf("echo taken down by %.1f dB, want at least 20", echoLevel-got)
+	}
+}
