@@ -36,9 +36,6 @@ const captureQueue = 10
 // latency (see refDelay).
 const maxRefDelay = 500 * time.Millisecond
 
-// Available reports whether this build can open audio devices.
-const Available = true
-
 // List returns the audio devices PortAudio finds. No devices is not an
 // error; a PortAudio that cannot start is (a failure.Device error).
 func List(ctx context.Context, log *slog.Logger) ([]Info, error) {
@@ -69,8 +66,11 @@ type Device struct {
 	capture    *Capture
 	playback   *Playback
 	echoCancel bool
-	refDelay   time.Duration
-	halfDuplex bool
+	// noSharedStream: the devices needed a stream each, so the echo
+	// could not be cancelled.
+	noSharedStream bool
+	refDelay       time.Duration
+	halfDuplex     bool
 	// hold is how long the microphone stays muted in half-duplex (or
 	// while the canceller warms up) after the speaker last played
 	// something audible (lastAudible).
@@ -172,10 +172,7 @@ func open(cfg Config, log *slog.Logger) (*Device, error) {
 		// clocks or rates) get one stream each, without it.
 		if err := d.openStream(in, out); err != nil {
 			log.Debug("full-duplex stream failed, opening input and output separately", "err", err)
-			if cfg.EchoCancel {
-				log.Warn("echo cancellation is off: the microphone and the speaker cannot run in one stream",
-					"input", d.inInfo.Name, "output", d.outInfo.Name)
-			}
+			d.noSharedStream = cfg.EchoCancel
 			cfg.EchoCancel = false
 			if err := d.openStream(in, nil); err != nil {
 				return nil, err
@@ -395,6 +392,9 @@ func (d *Device) Description() string {
 	}
 	if d.echoCancel {
 		s += ", echo cancellation on"
+	}
+	if d.noSharedStream {
+		s += ", no echo cancellation (the devices cannot share a stream; use a headset or --half-duplex)"
 	}
 	if d.halfDuplex {
 		s += ", half-duplex"

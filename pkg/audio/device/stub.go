@@ -10,9 +10,6 @@ import (
 	"github.com/webcall-cli/webcall/pkg/failure"
 )
 
-// Available reports whether this build can open audio devices.
-const Available = false
-
 func unsupported() error {
 	return failure.New(failure.Device, "built without audio device support (-tags noportaudio)").
 		WithHint("use --input FILE (and --output FILE), or rebuild without -tags noportaudio")
