@@ -187,9 +187,6 @@ func TestPlaybackReachesSpeaker(t *testing.T) {
 	if played, sent := ratio*frames(got), want*frames(speech); played < 0.8*sent {
 		t.Errorf("the speaker played %.0f frames of speech, want about %.0f", played, sent)
 	}
-	if stats.Overruns != 0 || stats.Underruns != 0 {
-		t.Errorf("stats = %+v, want no underruns or overruns for audio written in time", stats)
-	}
 }
 
 func TestOpenUnknownDevice(t *testing.T) {
