@@ -365,6 +365,9 @@ func echoRun(t *testing.T, echoCancel bool) (echoDBFS float64, user []int16) {
 // speaker and heard again by the microphone, is taken out of what the
 // microphone sends by many dB, while the user's voice comes through.
 func TestEchoCancellationThroughPulseAudio(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: this test needs a PulseAudio daemon")
+	}
 	var off, on float64
 	var userOff, userOn []int16
 	t.Run("off", func(t *testing.T) { off, userOff = echoRun(t, false) })
