@@ -215,6 +215,7 @@ func runCall(ctx context.Context, o *callOptions) error {
 		}
 	}
 	if err != nil {
+		err = bySignal(ctx, err)
 		if render, ok := render.(interface{ Error(error, int) }); ok {
 			render.Error(err, exitCode(err))
 		}

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	protologger "github.com/livekit/protocol/logger"
+	lksdk "github.com/livekit/server-sdk-go/v2"
 )
 
 // webcallBin is the webcall binary built once for the tests that run it as
@@ -20,6 +23,9 @@ var keepBin = flag.Bool("keep-bin", false, "leave the test binary's directory be
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// The in-process test agent uses the SDK, whose default logger prints
+	// every pion step; the webcall processes under test have their own.
+	lksdk.SetLogger(protologger.GetDiscardLogger())
 	dir, err := os.MkdirTemp("", "webcall-test-bin-")
 	if err != nil {
 		panic(err)
@@ -92,4 +98,21 @@ func noStackTrace(t *testing.T, r result) {
 			t.Errorf("output looks like a stack trace (%q):\nstdout: %s\nstderr: %s", s, r.stdout, r.stderr)
 		}
 	}
+}
+
+// execCommand is exec.CommandContext with the minimal environment runBin
+// uses.
+func execCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}
+	return cmd
+}
+
+func exitCodeOf(t *testing.T, err error) int {
+	t.Helper()
+	ee, ok := err.(*exec.ExitError)
+	if !ok {
+		t.Fatalf("run webcall: %v", err)
+	}
+	return ee.ExitCode()
 }

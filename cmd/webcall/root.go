@@ -82,17 +82,25 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err != nil && ctx.Err() != nil {
-		// Re-classify an interruption by the signal that caused it.
-		if cause := context.Cause(ctx); cause != nil && failure.KindOf(err) == failure.Interrupted {
-			err = failure.Wrap(failure.KindOf(cause), err, "")
-		}
-	}
+	err = bySignal(ctx, err)
 	code := exitCode(err)
 	if err != nil {
 		printError(s.ErrOut, err)
 	}
 	return code
+}
+
+// bySignal re-classifies an interruption by the signal that caused it
+// (SIGINT and SIGTERM have different exit codes).
+func bySignal(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || failure.KindOf(err) != failure.Interrupted {
+		return err
+	}
+	var cause *failure.Error
+	if errors.As(context.Cause(ctx), &cause) {
+		return cause
+	}
+	return err
 }
 
 func signalName(sig os.Signal) string {

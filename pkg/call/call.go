@@ -169,6 +169,8 @@ type call struct {
 	ended  bool
 	// speechEnd is when the last frame of the input file's speech was sent.
 	speechEnd time.Time
+	// countdown: show the time left, because the provider caps the call.
+	countdown bool
 }
 
 func newCall(o Options) *call {
@@ -230,11 +232,12 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	if creds.CallID != "" {
 		c.o.Status(fmt.Sprintf("%s created call %s in room %s", creds.Provider, creds.CallID, creds.Room))
 	}
-	if !creds.ExpiresAt.IsZero() {
+	if creds.Provider != "" && !creds.ExpiresAt.IsZero() {
 		c.o.Status(fmt.Sprintf("the token must be used within %s", creds.ExpiresAt.Sub(c.now()).Round(time.Second)))
 	}
 	if creds.MaxDuration > 0 {
 		c.o.Status(fmt.Sprintf("the provider ends calls after %s", creds.MaxDuration))
+		c.countdown = true
 	}
 	c.o.Status(fmt.Sprintf("connecting to %s", creds.URL))
 	rm, err := room.Join(ctx, room.Config{

@@ -55,8 +55,12 @@ func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, jo
 			return failure.Wrap(failure.Interrupted, ctx.Err(), "interrupted")
 
 		case <-s.done:
-			// The sender only stops early when its input failed (a
-			// microphone that vanished).
+			// The sender stops by itself only when its input failed (a
+			// microphone that vanished) or the call is being hung up.
+			if ctx.Err() != nil {
+				c.result.Reason = ReasonHangup
+				return failure.Wrap(failure.Interrupted, ctx.Err(), "interrupted")
+			}
 			return s.err
 
 		case <-maxTimer:
@@ -91,7 +95,7 @@ func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, jo
 		case <-tick.C:
 			now := c.now()
 			c.applyChanges(c.store.Tick(now))
-			if maxDur > 0 {
+			if c.countdown {
 				if msg := left.note(maxDur - now.Sub(joinedAt)); msg != "" {
 					c.o.Status(msg)
 				}
@@ -179,7 +183,8 @@ func (c *call) handle(ev room.Event) error {
 	now := c.now()
 	switch e := ev.(type) {
 	case room.ParticipantJoined:
-		if e.Agent {
+		// The same participant can be reported twice around the join.
+		if e.Agent && !(c.agent.present && e.Identity == c.agent.identity) {
 			c.agentJoined(now, e.Identity, e.Name, e.Attributes)
 		}
 	case room.ParticipantLeft:

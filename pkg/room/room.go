@@ -285,7 +285,7 @@ func (r *Room) onTrackSubscribed(track *webrtc.TrackRemote, pub *lksdk.RemoteTra
 	}
 	// The decoder handles jitter and packet loss, and delivers 48 kHz mono
 	// whatever the agent's TTS produced.
-	t, err := lkmedia.NewPCMRemoteTrack(track, r.agentAudio,
+	t, err := lkmedia.NewPCMRemoteTrack(track, &skipLeadingSilence{w: r.agentAudio},
 		lkmedia.WithTargetSampleRate(audio.SampleRate),
 		lkmedia.WithTargetChannels(1),
 		lkmedia.WithHandleJitter(true),
@@ -297,6 +297,34 @@ func (r *Room) onTrackSubscribed(track *webrtc.TrackRemote, pub *lksdk.RemoteTra
 	r.remote = append(r.remote, t)
 	r.queue.push(AudioSubscribed{Identity: rp.Identity(), TrackSID: pub.SID()})
 }
+
+// skipLeadingSilence drops a track's audio until its first non-silent
+// chunk. On a new subscription the server sends up to 5 s of Opus silence
+// frames until the publisher's first packet, and an agent publishes
+// nothing until it first speaks: that filler is not the agent's audio.
+type skipLeadingSilence struct {
+	w       *gatedSink
+	started bool // only touched by the track's one decoding goroutine
+}
+
+func (s *skipLeadingSilence) WriteSample(in media.PCM16Sample) error {
+	if !s.started {
+		for _, v := range in {
+			if v != 0 {
+				s.started = true
+				break
+			}
+		}
+		if !s.started {
+			return nil
+		}
+	}
+	return s.w.WriteSample(in)
+}
+
+func (s *skipLeadingSilence) SampleRate() int { return audio.SampleRate }
+func (s *skipLeadingSilence) String() string  { return "webcall-skip-leading-silence" }
+func (s *skipLeadingSilence) Close() error    { return nil }
 
 // gatedSink adapts an audio.Sink to the SDK's PCM writer, and stops
 // passing audio on once closed.

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/webcall-cli/webcall/internal/lkserver"
+	"github.com/webcall-cli/webcall/internal/testagent"
+	"github.com/webcall-cli/webcall/pkg/audio"
+	"github.com/webcall-cli/webcall/pkg/event"
+)
+
+// heard is what the test agent "recognizes" in testdata/audio/hello.wav.
+const heard = "Hello, I would like to book a table for two tonight."
+
+// replyText is what the test agent says back, with reply.wav's audio.
+const replyText = "Sure, I can help you with that. What time would you like?"
+
+// e2e is one local server plus one test agent registered under a name.
+type e2e struct {
+	srv   *lkserver.Server
+	agent *testagent.Agent
+	name  string
+}
+
+func startE2E(t *testing.T, opts testagent.Options) *e2e {
+	t.Helper()
+	return startE2ETB(t, opts)
+}
+
+func startE2ETB(t testing.TB, opts testagent.Options) *e2e {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: needs the local LiveKit server")
+	}
+	srv := lkserver.Start(t)
+	if opts.AgentName == "" {
+		opts.AgentName = "e2e-agent-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
+	}
+	if len(opts.Heard) == 0 {
+		opts.Heard = []string{heard}
+	}
+	if opts.ReplyText == "" {
+		opts.ReplyText = replyText
+	}
+	if opts.ReplyWAV == "" {
+		opts.ReplyWAV = repoFile("audio", "reply.wav")
+	}
+	opts.URL, opts.APIKey, opts.APISecret = srv.URL, srv.APIKey, srv.APISecret
+	a, err := testagent.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("start the test agent: %v", err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return &e2e{srv: srv, agent: a, name: opts.AgentName}
+}
+
+// call runs the webcall binary against the agent with a minted token that
+// dispatches it by name.
+func (e *e2e) call(t *testing.T, ctx context.Context, args ...string) result {
+	t.Helper()
+	base := []string{"call", "--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name,
+		"--input", repoFile("audio", "hello.wav"), "--max-duration", "60s"}
+	return runBin(t, ctx, map[string]string{"LIVEKIT_API_SECRET": e.srv.APISecret}, append(base, args...)...)
+}
+
+func parseEvents(t testing.TB, stdout string) []event.Event {
+	t.Helper()
+	var evs []event.Event
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e event.Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("stdout line is not a JSON event: %q: %v", sc.Text(), err)
+		}
+		evs = append(evs, e)
+	}
+	return evs
+}
+
+// finals returns the final transcript events of a speaker.
+func finals(evs []event.Event, speaker string) []event.Event {
+	var out []event.Event
+	for _, e := range evs {
+		if e.Type == event.Transcript && e.Speaker == speaker && e.Final != nil && *e.Final {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func dumpEvents(evs []event.Event) string {
+	var b strings.Builder
+	for _, e := range evs {
+		j, _ := json.Marshal(e)
+		b.Write(j)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TestCallEndToEnd is the whole product in one test: the built binary
+// mints a token that dispatches the test agent by name, speaks a WAV file,
+// and ends by itself when the reply is over. The JSON transcript holds each
+// final segment exactly once (the agent sends every caption twice, as text
+// streams and as legacy packets with other ids), interim text is replaced,
+// not appended, and the agent's audio in --output is speech as long as what
+// the agent sent.
+func TestCallEndToEnd(t *testing.T) {
+	e := startE2E(t, testagent.Options{})
+	dir := t.TempDir()
+	out, rec := filepath.Join(dir, "reply.wav"), filepath.Join(dir, "call.wav")
+
+	r := e.call(t, context.Background(), "--format", "json", "--output", out, "--record", rec)
+	if r.code != 0 {
+		t.Fatalf("exit code %d\nstderr:\n%s\nstdout:\n%s", r.code, r.stderr, r.stdout)
+	}
+	noStackTrace(t, r)
+	evs := parseEvents(t, r.stdout)
+
+	user, agent := finals(evs, event.SpeakerUser), finals(evs, event.SpeakerAgent)
+	if len(user) != 1 || user[0].Text != heard {
+		t.Errorf("user finals: want exactly one %q, got:\n%s", heard, dumpEvents(user))
+	}
+	if len(agent) != 1 || agent[0].Text != replyText {
+		t.Errorf("agent finals: want exactly one %q, got:\n%s", replyText, dumpEvents(agent))
+	}
+
+	// Interim text of a segment only ever grows into the final text: it is
+	// replaced by each update, never appended to.
+	interims := 0
+	for _, ev := range evs {
+		if ev.Type != event.Transcript || *ev.Final {
+			continue
+		}
+		interims++
+		want := heard
+		if ev.Speaker == event.SpeakerAgent {
+			want = replyText
+		}
+		if !strings.HasPrefix(want, strings.TrimSpace(ev.Text)) {
+			t.Errorf("interim %q is not a prefix of %q (appended instead of replaced?)", ev.Text, want)
+		}
+	}
+	if interims == 0 {
+		t.Errorf("no interim transcript events: the agent sends several")
+	}
+
+	types := map[event.Type]bool{}
+	for _, ev := range evs {
+		types[ev.Type] = true
+	}
+	for _, want := range []event.Type{event.Connected, event.AgentJoined, event.AgentState, event.InputDone, event.Stats, event.Disconnected} {
+		if !types[want] {
+			t.Errorf("no %s event", want)
+		}
+	}
+	last := evs[len(evs)-1]
+	if last.Type != event.Disconnected || !strings.Contains(last.Reason, "reply is over") {
+		t.Errorf("last event %+v, want disconnected because the reply is over", last)
+	}
+
+	// The agent's audio: speech, as long as what it sent within 100 ms.
+	got, err := audio.LoadFile(out)
+	if err != nil {
+		t.Fatalf("read --output: %v", err)
+	}
+	sent, err := audio.LoadFile(repoFile("audio", "reply.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := got.Duration() - sent.Duration(); math.Abs(float64(d)) > float64(100*time.Millisecond) {
+		t.Errorf("--output holds %s of audio, the agent sent %s", got.Duration(), sent.Duration())
+	}
+	if ratio := audio.SpeechRatio(got.Samples); ratio < 0.5 {
+		t.Errorf("--output is %.0f%% speech, want mostly speech", ratio*100)
+	}
+
+	// The recording: stereo, you on the left, the agent on the right.
+	checkRecording(t, rec, 3*time.Second)
+}
+
+func checkRecording(t *testing.T, path string, atLeast time.Duration) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("open --record: %v", err)
+	}
+	defer f.Close()
+	clip, err := audio.DecodeWAV(f, path)
+	if err != nil {
+		t.Fatalf("read --record: %v", err)
+	}
+	if clip.SourceChannels != 2 {
+		t.Fatalf("--record has %d channels, want 2", clip.SourceChannels)
+	}
+	if clip.Duration() < atLeast {
+		t.Errorf("--record holds only %s", clip.Duration())
+	}
+}
+
+// Ctrl-C and SIGTERM hang up cleanly: the documented exit code, a valid
+// WAV file with what was received so far, no temporary files.
+func TestHangUpBySignal(t *testing.T) {
+	e := startE2E(t, testagent.Options{})
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, exitInterrupted}, {syscall.SIGTERM, exitTerminated}} {
+		t.Run(c.sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			rec := filepath.Join(dir, "call.wav")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan result, 1)
+			go func() {
+				done <- e.callWithSignal(t, ctx, c.sig, "--record", rec, "--format", "json")
+			}()
+			r := <-done
+			if r.code != c.code {
+				t.Fatalf("exit code %d, want %d\nstderr:\n%s", r.code, c.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "hung up") {
+				t.Errorf("stderr does not say it hung up:\n%s", r.stderr)
+			}
+			evs := parseEvents(t, r.stdout)
+			if last := evs[len(evs)-1]; last.Type != event.Error || last.Code != c.code {
+				t.Errorf("last event %+v, want an error event with code %d", last, c.code)
+			}
+			checkRecording(t, rec, 300*time.Millisecond)
+			assertNoPartFiles(t, dir)
+			noStackTrace(t, r)
+		})
+	}
+}
+
+// callWithSignal starts a call, waits until the agent has joined (seen on
+// stdout), sends sig, and returns how the process ended.
+func (e *e2e) callWithSignal(t *testing.T, ctx context.Context, sig syscall.Signal, args ...string) result {
+	t.Helper()
+	base := []string{"call", "--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name,
+		"--input", repoFile("audio", "hello.wav"), "--max-duration", "60s"}
+	cmd := execCommand(ctx, webcallBin, append(base, args...)...)
+	cmd.Env = append(cmd.Env, "LIVEKIT_API_SECRET="+e.srv.APISecret)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut strings.Builder
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	sc := bufio.NewScanner(stdout)
+	signalled := false
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		// Hang up in the middle of the call: once the user's words are
+		// being transcribed.
+		if !signalled && strings.Contains(sc.Text(), `"type":"transcript"`) {
+			signalled = true
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	err = cmd.Wait()
+	code := 0
+	if err != nil {
+		code = exitCodeOf(t, err)
+	}
+	if !signalled {
+		t.Fatalf("the call ended before it could be interrupted:\n%s", errOut.String())
+	}
+	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+// TestNoAgent: connected, but nobody dispatched: exit 5 after --wait-agent.
+func TestNoAgent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	srv := lkserver.Start(t)
+	r := runBin(t, context.Background(), map[string]string{"LIVEKIT_API_SECRET": srv.APISecret},
+		"call", "--url", srv.URL, "--api-key", srv.APIKey, "--agent-name", "nobody-is-registered-as-this",
+		"--input", repoFile("audio", "hello.wav"), "--wait-agent", "2s")
+	if r.code != exitNoAgent {
+		t.Fatalf("exit code %d, want %d\nstderr:\n%s", r.code, exitNoAgent, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "no agent joined") || !strings.Contains(r.stderr, "--agent-name") {
+		t.Errorf("unclear message:\n%s", r.stderr)
+	}
+	noStackTrace(t, r)
+}
+
+// The text renderer prints one line per final segment, labelled.
+func TestCallTextTranscript(t *testing.T) {
+	e := startE2E(t, testagent.Options{})
+	r := e.call(t, context.Background())
+	if r.code != 0 {
+		t.Fatalf("exit code %d\nstderr:\n%s", r.code, r.stderr)
+	}
+	want := fmt.Sprintf("you: %s\nagent: %s\n", heard, replyText)
+	if r.stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, want)
+	}
+}
