@@ -91,6 +91,9 @@ type Timing struct {
 	// ReadyTimeout bounds the wait for the agent to be ready to listen
 	// (state listening, greeting finished) before a file is sent anyway.
 	ReadyTimeout time.Duration
+	// Settle is how long after the agent joins a file waits at least, so
+	// that a greeting has begun before webcall decides nobody is talking.
+	Settle time.Duration
 }
 
 // DefaultTiming is what a call uses where Options.Timing leaves a zero.
@@ -102,6 +105,7 @@ var DefaultTiming = Timing{
 	ReplyIdle:      1200 * time.Millisecond,
 	ReplyTimeout:   30 * time.Second,
 	ReadyTimeout:   10 * time.Second,
+	Settle:         time.Second,
 }
 
 func (t Timing) withDefaults() Timing {
@@ -121,6 +125,7 @@ func (t Timing) withDefaults() Timing {
 		ReplyIdle:      pick(t.ReplyIdle, d.ReplyIdle),
 		ReplyTimeout:   pick(t.ReplyTimeout, d.ReplyTimeout),
 		ReadyTimeout:   pick(t.ReadyTimeout, d.ReadyTimeout),
+		Settle:         pick(t.Settle, d.Settle),
 	}
 }
 

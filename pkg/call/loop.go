@@ -125,21 +125,23 @@ func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, jo
 	}
 }
 
-// readyToListen says whether a file can be sent: the agent is listening
-// and has finished any greeting. Agents that publish no state are given a
-// moment; ones that never get ready are spoken to anyway after ReadyTimeout.
+// readyToListen says whether a file can be sent: the agent has settled in
+// (agents that greet start speaking a moment after joining, still showing
+// "listening"), is listening, and has finished any greeting. Agents that
+// never get ready are spoken to anyway after ReadyTimeout.
 func (c *call) readyToListen(now time.Time) bool {
 	since := now.Sub(c.agent.joinedAt)
 	if since >= c.timing.ReadyTimeout {
 		c.o.Status(fmt.Sprintf("the agent is not listening after %s (state %q); sending the input anyway", c.timing.ReadyTimeout, c.agent.state))
 		return true
 	}
+	if since < c.timing.Settle {
+		return false
+	}
 	quiet := now.Sub(c.meter.LastSpeech()) >= c.timing.ReplyIdle/2
 	switch c.agent.state {
-	case "listening":
+	case "listening", "":
 		return quiet
-	case "":
-		return quiet && since >= time.Second
 	default:
 		return false
 	}

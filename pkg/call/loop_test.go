@@ -125,7 +125,8 @@ func TestReadyToListen(t *testing.T) {
 		quiet bool
 		want  bool
 	}{
-		{"listening and quiet", "listening", 100 * time.Millisecond, true, true},
+		{"listening and quiet", "listening", 1500 * time.Millisecond, true, true},
+		{"listening, but just joined: a greeting may be coming", "listening", 500 * time.Millisecond, true, false},
 		{"listening but greeting", "listening", 2 * time.Second, false, false},
 		{"speaking", "speaking", 2 * time.Second, true, false},
 		{"thinking", "thinking", 2 * time.Second, true, false},

@@ -156,6 +156,10 @@ type Store struct {
 	streams  map[string]*stream
 	seq      uint64 // counts opened streams, to settle open streams in order
 
+	// unnamed maps a speaker to the segment its streams without
+	// lk.segment_id are building, until that segment is final.
+	unnamed map[string]string
+
 	streamed   map[string]bool // participants that have sent a text stream
 	legacyOnly map[string]bool // participants whose legacy packets pass at once
 	held       []heldLegacy
@@ -183,6 +187,7 @@ func NewStore(opts Options) *Store {
 		grace:      grace,
 		segments:   make(map[string]*segment),
 		streams:    make(map[string]*stream),
+		unnamed:    make(map[string]string),
 		streamed:   make(map[string]bool),
 		legacyOnly: make(map[string]bool),
 	}
@@ -200,13 +205,13 @@ func NewStore(opts Options) *Store {
 func (s *Store) OpenStream(now time.Time, info StreamInfo) []Change {
 	s.markStreamed(info.Identity, info.Sender)
 
-	key := info.SegmentID
-	if key == "" {
-		key = info.StreamID
-	}
 	identity := info.Identity
 	if identity == "" {
 		identity = info.Sender
+	}
+	key := info.SegmentID
+	if key == "" {
+		key = s.unnamedSegment(now, string(info.Speaker)+"\x00"+identity, info)
 	}
 	seg := s.segment(now, key, info.Speaker, identity)
 	closeIsFinal := info.Final || info.Speaker == SpeakerAgent
@@ -227,6 +232,34 @@ func (s *Store) OpenStream(now time.Time, info StreamInfo) []Change {
 	seg.stream = st
 	return nil
 }
+
+// unnamedSegment keys a stream that has no lk.segment_id (older agents).
+// Such agents still send a new complete stream for every interim update,
+// so keying by stream id would list each interim as a segment of its own:
+// instead, a speaker's unnamed streams all update one segment until it is
+// final, and the next one starts a new segment, keyed by its stream id.
+//
+// Streams reach the store in no guaranteed order (the SDK reads each on
+// its own goroutine), so the final text sent as a non-final stream just
+// before the final one may arrive just after it: a non-final stream within
+// unnamedLateness of its speaker's last final is taken as that late
+// duplicate. No new utterance is transcribed that fast.
+func (s *Store) unnamedSegment(now time.Time, speaker string, info StreamInfo) string {
+	if key, ok := s.unnamed[speaker]; ok {
+		seg := s.segments[key]
+		if seg != nil && !seg.Final {
+			return key
+		}
+		if seg != nil && !info.Final && now.Sub(seg.Updated) < unnamedLateness {
+			return key
+		}
+	}
+	s.unnamed[speaker] = info.StreamID
+	return info.StreamID
+}
+
+// unnamedLateness: see unnamedSegment.
+const unnamedLateness = 300 * time.Millisecond
 
 // AppendStream adds a chunk to an open stream. Chunks of unknown or
 // superseded streams are dropped.

@@ -266,6 +266,43 @@ func TestStore(t *testing.T) {
 			},
 		},
 		{
+			name: "without lk.segment_id a user's interim streams build one segment until it is final",
+			script: steps(
+				send(0, "i1", "", "Hello", false),
+				send(300*ms, "i2", "", "Hello, I", false),
+				send(600*ms, "i3", "", "Hello, I would", false),
+				send(700*ms, "i4", "", "Hello, I would", true),
+				send(2*time.Second, "j1", "", "Bye", false),
+				send(2300*ms, "j2", "", "Bye now", true),
+				flush(3*time.Second),
+			),
+			want: []string{
+				`interim user i1 "Hello"`,
+				`interim user i1 "Hello, I"`,
+				`interim user i1 "Hello, I would"`,
+				`final user i1 "Hello, I would"`,
+				`interim user j1 "Bye"`,
+				`interim user j1 "Bye now"`,
+				`final user j1 "Bye now"`,
+			},
+		},
+		{
+			name: "without lk.segment_id the final's non-final twin arriving just after it is a duplicate",
+			script: steps(
+				send(0, "i1", "", "Hello there", false),
+				send(500*ms, "i3", "", "Hello there", true),
+				send(510*ms, "i2", "", "Hello there", false),
+				send(3*time.Second, "j1", "", "Next", false),
+				flush(4*time.Second),
+			),
+			want: []string{
+				`interim user i1 "Hello there"`,
+				`final user i1 "Hello there"`,
+				`interim user j1 "Next"`,
+				`final user j1 "Next"`,
+			},
+		},
+		{
 			name: "a superseded stream is ignored: the latest opened stream of a segment wins",
 			script: steps(
 				openUser(0, "s1", "seg", false),
