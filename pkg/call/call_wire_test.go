@@ -104,4 +104,3 @@ func filterStacks(all string) string {
 	}
 	return strings.Join(keep, "\n\n")
 }
-
