@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -315,4 +317,54 @@ func TestCallTextTranscript(t *testing.T) {
 	if r.stdout != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, want)
 	}
+}
+
+// On a terminal, words still being spoken are shown and rewritten in place,
+// and each segment ends as one full line. The call runs under script(1),
+// which gives it a pseudo-terminal, as a person's terminal would.
+func TestCallOnATerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatalf("script(1) from util-linux is needed for this test: %v", err)
+	}
+	e := startE2E(t, testagent.Options{})
+	cmdline := fmt.Sprintf("%s call --url %s --api-key %s --agent-name %s --input %s --output %s --max-duration 60s",
+		webcallBin, e.srv.URL, e.srv.APIKey, e.name, repoFile("audio", "hello.wav"), filepath.Join(t.TempDir(), "o.wav"))
+	r := runBin2(t, script, map[string]string{"LIVEKIT_API_SECRET": e.srv.APISecret, "TERM": "xterm", "COLUMNS": "100"},
+		"-qec", cmdline, "/dev/null")
+	if r.code != 0 {
+		t.Fatalf("exit code %d\n%s", r.code, r.stdout)
+	}
+	out := r.stdout
+	// Interim text is redrawn: carriage return and erase-line before it.
+	if !strings.Contains(out, "\r\x1b[") {
+		t.Errorf("no in-place rewriting on the terminal:\n%q", out)
+	}
+	plain := regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]").ReplaceAllString(out, "")
+	for _, want := range []string{"you: " + heard, "agent: " + replyText} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("terminal output lacks %q:\n%q", want, out)
+		}
+	}
+	// An interim state was on screen before the final text.
+	if !strings.Contains(out, "Hello, I would") || strings.Index(out, "Hello, I would") >= strings.LastIndex(out, heard) {
+		t.Errorf("no interim text shown before the final one:\n%q", out)
+	}
+}
+
+// runBin2 runs any program with env added to a minimal environment.
+func runBin2(t *testing.T, prog string, env map[string]string, args ...string) result {
+	t.Helper()
+	cmd := execCommand(context.Background(), prog, args...)
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		code = exitCodeOf(t, err)
+	}
+	return result{stdout: out.String(), code: code}
 }

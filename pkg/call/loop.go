@@ -211,7 +211,7 @@ func (c *call) handle(ev room.Event) error {
 			c.setAgentState(st)
 		}
 	case room.AudioSubscribed:
-		c.o.Status("receiving the agent's audio")
+		c.o.Status("subscribed to the agent's audio")
 	case room.StreamOpened:
 		if e.Info.Speaker == transcript.Speaker(event.SpeakerAgent) {
 			c.agent.openStreams[e.Info.StreamID] = true
