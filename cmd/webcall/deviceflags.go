@@ -37,8 +37,8 @@ type deviceOptions struct {
 }
 
 func addDeviceFlags(fs *pflag.FlagSet, d *deviceOptions) {
-	fs.StringVar(&d.inputDevice, "input-device", "", "the microphone for --input mic: a device index or part of its name (see `webcall devices`); default: the system's")
-	fs.StringVar(&d.outputDevice, "output-device", "", "the speaker for --output speaker: a device index or part of its name; default: the system's")
+	fs.StringVar(&d.inputDevice, "input-device", "", "the microphone for --input mic: the `DEVICE`'s index or part of its name, as 'webcall devices' lists them; default: the system's")
+	fs.StringVar(&d.outputDevice, "output-device", "", "the speaker for --output speaker: the `DEVICE`'s index or part of its name; default: the system's")
 	fs.BoolVar(&d.noAEC, "no-aec", false, "do not cancel the speaker's echo from the microphone (with a headset there is none)")
 	fs.BoolVar(&d.halfDuplex, "half-duplex", false, "mute the microphone while the agent is heard on the speaker, for speakers too loud for echo cancellation")
 	fs.BoolVar(&d.muted, "muted", false, "start with the microphone muted: silence is sent until it is unmuted")
