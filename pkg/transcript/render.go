@@ -70,6 +70,18 @@ func oneLine(s string) string {
 	return b.String()
 }
 
+// dropControls removes what oneLine removes, control characters and the
+// invisible reordering ones, and keeps the spacing: for text of the
+// program's own laid out in columns, such as a status row.
+func dropControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || isBidiControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+}
+
 // isBidiControl reports the invisible characters that reorder the text
 // shown after them (the "Trojan Source" ones), which a caption has no use
 // for.
@@ -131,4 +143,27 @@ func fitTail(s string, cols int) string {
 		start += size
 	}
 	return ellipsis + s[start:]
+}
+
+// fitHead returns s if it fits in cols columns, or else the longest start
+// of s that fits before an ellipsis: for a status row, whose first fields
+// matter most.
+func fitHead(s string, cols int) string {
+	if textWidth(s) <= cols {
+		return s
+	}
+	if cols < 1 {
+		return ""
+	}
+	room := cols - textWidth(ellipsis)
+	used, end := 0, 0
+	for end < len(s) {
+		r, size := utf8.DecodeRuneInString(s[end:])
+		if used+runeWidth(r) > room {
+			break
+		}
+		used += runeWidth(r)
+		end += size
+	}
+	return s[:end] + ellipsis
 }

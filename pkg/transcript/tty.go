@@ -33,6 +33,10 @@ type TTYOptions struct {
 // keep their own row. A live row never wraps: text too long for the
 // terminal shows its newest words after an ellipsis.
 //
+// Below the interim rows, the live area may end with a footer
+// (SetFooter): one row of the caller's own, such as a level meter, that
+// stays at the bottom while captions and status lines scroll above it.
+//
 // The live area is only known to the TTY, so anything else written to the
 // same terminal must go through StatusWriter. TTY is safe for concurrent
 // use, so status may come from another goroutine than the call loop.
@@ -41,6 +45,7 @@ type TTY struct {
 	w      io.Writer
 	opts   TTYOptions
 	live   []liveRow // interim segments, in order of first appearance
+	footer string    // the last row of the live area; "" for none
 	drawn  int       // rows of the live area on screen; the cursor is at the start of the row below
 	status []*statusWriter
 	buf    []byte
@@ -123,19 +128,50 @@ func (t *TTY) StatusWriter(w io.Writer) io.Writer {
 	return s
 }
 
-// Close ends the live area: interim rows still on screen are left as they
-// are (the call loop settles every caption before it closes the renderer)
-// and held status text is written. It is safe to call more than once.
+// SetFooter shows text as the last row of the live area, below the
+// interim captions, where it stays as captions and status lines are
+// printed above it. It is meant for a status row that changes often (a
+// level meter): setting the text already shown writes nothing. The row is
+// cut at the terminal's width, with an ellipsis; control characters are
+// dropped. "" removes the row.
+func (t *TTY) SetFooter(text string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return ErrClosed
+	}
+	text = dropControls(text)
+	if text == t.footer {
+		return nil
+	}
+	t.footer = text
+	t.buf = t.appendClear(t.buf[:0])
+	t.buf = t.appendLive(t.buf)
+	return t.flush()
+}
+
+// Close ends the live area: the footer is erased, interim rows still on
+// screen are left as they are (the call loop settles every caption before
+// it closes the renderer) and held status text is written. It is safe to
+// call more than once.
 func (t *TTY) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
 		return nil
 	}
+	var errs []error
+	if t.footer != "" {
+		t.footer = ""
+		t.buf = t.appendClear(t.buf[:0])
+		t.buf = t.appendLive(t.buf)
+		if err := t.flush(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	t.closed = true
 	t.live = nil
 	t.drawn = 0
-	var errs []error
 	for _, s := range t.status {
 		if len(s.partial) > 0 {
 			if _, err := s.w.Write(s.partial); err != nil {
@@ -171,7 +207,8 @@ func (t *TTY) appendClear(b []byte) []byte {
 }
 
 // appendLive draws the live area from the cursor, one row per interim
-// segment, each ending with a newline. Rows stay one column short of the
+// segment and then the footer, each ending with a newline. Rows stay one
+// column short of the
 // width: writing the last column leaves some terminals in a pending-wrap
 // state that would throw off the count of rows to erase.
 func (t *TTY) appendLive(b []byte) []byte {
@@ -192,6 +229,11 @@ func (t *TTY) appendLive(b []byte) []byte {
 				b = append(b, sgrReset...)
 			}
 		}
+		b = append(b, '\n')
+		t.drawn++
+	}
+	if t.footer != "" {
+		b = append(b, fitHead(t.footer, max(cols, 1))...)
 		b = append(b, '\n')
 		t.drawn++
 	}
