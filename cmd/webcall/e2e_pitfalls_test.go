@@ -38,13 +38,7 @@ func TestAgentWirePitfalls(t *testing.T) {
 				t.Fatalf("exit code %d\nstderr:\n%s", r.code, r.stderr)
 			}
 			evs := parseEvents(t, r.stdout)
-			user, agent := finals(evs, event.SpeakerUser), finals(evs, event.SpeakerAgent)
-			if len(user) != 1 || user[0].Text != heard {
-				t.Errorf("user finals: want exactly one %q, got:\n%s", heard, dumpEvents(user))
-			}
-			if len(agent) != 1 || agent[0].Text != replyText {
-				t.Errorf("agent finals: want exactly one %q, got:\n%s", replyText, dumpEvents(agent))
-			}
+			checkOneTurn(t, evs)
 			for _, ev := range evs {
 				if ev.Type == event.Transcript && strings.Contains(ev.Text, "{") {
 					t.Errorf("raw JSON leaked into a caption: %q", ev.Text)

@@ -101,6 +101,19 @@ func finals(evs []event.Event, speaker string) []event.Event {
 	return out
 }
 
+// checkOneTurn checks a one-turn call's captions: the user's words and
+// the agent's reply, each exactly one final segment.
+func checkOneTurn(t *testing.T, evs []event.Event) {
+	t.Helper()
+	user, agent := finals(evs, event.SpeakerUser), finals(evs, event.SpeakerAgent)
+	if len(user) != 1 || user[0].Text != heard {
+		t.Errorf("user finals: want exactly one %q, got:\n%s", heard, dumpEvents(user))
+	}
+	if len(agent) != 1 || agent[0].Text != replyText {
+		t.Errorf("agent finals: want exactly one %q, got:\n%s", replyText, dumpEvents(agent))
+	}
+}
+
 func dumpEvents(evs []event.Event) string {
 	var b strings.Builder
 	for _, e := range evs {
@@ -130,13 +143,7 @@ func TestCallEndToEnd(t *testing.T) {
 	noStackTrace(t, r)
 	evs := parseEvents(t, r.stdout)
 
-	user, agent := finals(evs, event.SpeakerUser), finals(evs, event.SpeakerAgent)
-	if len(user) != 1 || user[0].Text != heard {
-		t.Errorf("user finals: want exactly one %q, got:\n%s", heard, dumpEvents(user))
-	}
-	if len(agent) != 1 || agent[0].Text != replyText {
-		t.Errorf("agent finals: want exactly one %q, got:\n%s", replyText, dumpEvents(agent))
-	}
+	checkOneTurn(t, evs)
 
 	// Interim text of a segment only ever grows into the final text: it is
 	// replaced by each update, never appended to.
