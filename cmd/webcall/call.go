@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -105,6 +106,7 @@ README for the schema). Progress goes to stderr; --quiet silences it.`),
 
 func runCall(ctx context.Context, o *callOptions) error {
 	s := o.io
+	start := time.Now() // time zero of the call's events
 	// Check everything that can be checked before connecting, so that a
 	// mistake costs nothing and leaves nothing behind.
 	if o.format != "text" && o.format != "json" {
@@ -161,7 +163,7 @@ func runCall(ctx context.Context, o *callOptions) error {
 		rec = audio.NewRecorder(w)
 	}
 
-	render, err := newRenderer(o)
+	render, err := newRenderer(o, start)
 	if err != nil {
 		return err
 	}
@@ -176,20 +178,40 @@ func runCall(ctx context.Context, o *callOptions) error {
 	}
 	defer aud.Close()
 
+	// The call's events and the mute key's come from two goroutines.
+	var renderMu sync.Mutex
+	show := func(e event.Event) {
+		renderMu.Lock()
+		defer renderMu.Unlock()
+		if rerr := render.Render(e); rerr != nil {
+			status.log(fmt.Sprintf("cannot write the transcript: %v", rerr))
+		}
+		_ = s.flushOut()
+	}
+	// On a terminal: the m key mutes the microphone (keys.go), and a row
+	// below the transcript shows the levels (meter.go).
+	stopKeys := startMuteKey(s, aud.Gate, status.print, func(muted bool) {
+		state := event.MuteOff
+		if muted {
+			state = event.MuteOn
+		}
+		show(event.Event{Type: event.Mute, TimeMS: time.Since(start).Milliseconds(), State: state})
+	})
+	defer stopKeys()
+	input, output, stopMeter := startLevelMeter(o, render, aud)
+	defer stopMeter()
+
 	res, err := call.Run(callCtx, call.Options{
 		Credentials: src,
-		Input:       aud.Input,
+		Input:       input,
 		File:        clip,
-		Output:      aud.Output,
+		Output:      output,
 		Recorder:    rec,
 		Events: func(e event.Event) {
 			if e.Type == event.Connected {
 				connected = true
 			}
-			if rerr := render.Render(e); rerr != nil {
-				status.log(fmt.Sprintf("cannot write the transcript: %v", rerr))
-			}
-			_ = s.flushOut()
+			show(e)
 		},
 		Status: status.print,
 		OnCredentials: func(c token.Credentials) {
@@ -203,7 +225,10 @@ func runCall(ctx context.Context, o *callOptions) error {
 			ReplyIdle:      o.replyIdle,
 		},
 		Logger: sdkLogger(s, o.verbose),
+		Start:  start,
 	})
+	stopKeys()
+	stopMeter()
 	err = aud.result(err)
 	if connected {
 		for _, w := range outputs {
@@ -226,10 +251,10 @@ func runCall(ctx context.Context, o *callOptions) error {
 }
 
 // newRenderer picks the transcript renderer for stdout.
-func newRenderer(o *callOptions) (transcript.Renderer, error) {
+func newRenderer(o *callOptions, start time.Time) (transcript.Renderer, error) {
 	switch {
 	case o.format == "json":
-		return &jsonRenderer{Renderer: transcript.NewJSON(o.io.Out), start: time.Now()}, nil
+		return &jsonRenderer{Renderer: transcript.NewJSON(o.io.Out), start: start}, nil
 	case o.io.OutTTY:
 		return transcript.NewTTY(o.io.Out, transcript.TTYOptions{Width: o.io.Width, Color: true}), nil
 	default:

@@ -33,6 +33,9 @@ type streams struct {
 	Width    func() int
 	flushOut func() error
 	flushErr func() error
+	// terminal puts stdin's terminal back while a command has changed its
+	// mode (the mute key, keys.go).
+	terminal terminalHook
 }
 
 // Main runs webcall with args and returns the process's exit status. It
@@ -73,6 +76,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		}
 		select {
 		case <-sigs:
+			// os.Exit skips the command's deferred calls: put the
+			// terminal back here.
+			s.terminal.run()
 			fmt.Fprintln(stderr, "webcall: second interrupt, exiting without hanging up")
 			os.Exit(exitInterrupted)
 		case <-stopped:

@@ -31,6 +31,15 @@ const (
 	Error Type = "error"
 	// Stats: numbers about the call, sent once at the end.
 	Stats Type = "stats"
+	// Mute: the user muted or unmuted the microphone (the m key on a
+	// terminal); State is MuteOn or MuteOff.
+	Mute Type = "mute"
+)
+
+// States of Mute events.
+const (
+	MuteOn  = "muted"
+	MuteOff = "unmuted"
 )
 
 // Speakers in Transcript events.
@@ -54,7 +63,7 @@ type Event struct {
 	CallID   string `json:"call_id,omitempty"`
 	URL      string `json:"url,omitempty"`
 
-	// AgentState.
+	// AgentState, Mute.
 	State string `json:"state,omitempty"`
 
 	// Transcript.
