@@ -74,6 +74,8 @@ func TestUsageErrors(t *testing.T) {
 		{"token and key", nil, []string{"call", "--input", hello, "--url", "ws://127.0.0.1:1", "--token", "a.b.c", "--api-key", "k", "--api-secret", "s"}, "--token"},
 		{"bad format", map[string]string{"LIVEKIT_URL": "ws://127.0.0.1:1", "LIVEKIT_TOKEN": "x"}, []string{"call", "--input", hello, "--format", "xml"}, "--format"},
 		{"unknown flag", nil, []string{"call", "--bogus"}, "--bogus"},
+		{"unknown command", nil, []string{"cal"}, `unknown command "cal"`},
+		{"stray argument", nil, []string{"call", "hello.wav"}, `"hello.wav"`},
 		{"bad duration", nil, []string{"call", "--wait-agent", "soon"}, "--wait-agent"},
 		{"bad url scheme", nil, []string{"call", "--input", hello, "--url", "ftp://x", "--api-key", "k", "--api-secret", "s"}, "ftp"},
 		{"output dir missing", map[string]string{"LIVEKIT_URL": "ws://127.0.0.1:1", "LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": "s"},

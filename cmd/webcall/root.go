@@ -86,8 +86,15 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 	}()
 
 	root := newRootCmd(s)
+	ran := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { ran = true }
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if err != nil && !ran && failure.KindOf(err) == failure.Internal {
+		// Cobra refused the command line before any command ran (an
+		// unknown command, extra arguments): that is a usage error.
+		err = failure.New(failure.Usage, err.Error()).WithHint("see 'webcall --help'")
+	}
 	err = bySignal(ctx, err)
 	code := exitCode(err)
 	if err != nil {
