@@ -78,7 +78,16 @@ README for the schema). Progress goes to stderr; --quiet silences it.`),
       --agent-name test-agent --input testdata/audio/hello.wav --output reply.wav
 
   webcall call --input question.wav --record call.wav --format json > events.jsonl`, "\n"),
-		Args: cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			e := failure.Newf(failure.Usage, "unexpected argument %q: webcall call takes only flags", args[0])
+			if strings.HasSuffix(strings.ToLower(args[0]), ".wav") {
+				e.Hint = "to speak a file to the agent, use --input " + args[0]
+			}
+			return e
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), o)
