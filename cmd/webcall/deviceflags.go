@@ -41,7 +41,7 @@ func addDeviceFlags(fs *pflag.FlagSet, d *deviceOptions) {
 	fs.StringVar(&d.outputDevice, "output-device", "", "the speaker for --output speaker: the `DEVICE`'s index or part of its name; default: the system's")
 	fs.BoolVar(&d.noAEC, "no-aec", false, "do not cancel the speaker's echo from the microphone (with a headset there is none)")
 	fs.BoolVar(&d.halfDuplex, "half-duplex", false, "mute the microphone while the agent is heard on the speaker, for speakers too loud for echo cancellation")
-	fs.BoolVar(&d.muted, "muted", false, "start with the microphone muted: silence is sent until it is unmuted")
+	fs.BoolVar(&d.muted, "muted", false, "start with the microphone muted: silence is sent until m is pressed on the terminal")
 }
 
 // check rejects device flags that do not apply to the chosen --input and
