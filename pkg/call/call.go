@@ -314,11 +314,10 @@ func (c *call) stats(s *sender) event.CallStats {
 	if first := c.meter.FirstSpeech(); !first.IsZero() {
 		st.FirstAgentAudio = c.ms(first)
 	}
-	if c.speechEnd.IsZero() {
-		return st
-	}
-	if reply := c.meter.OnsetAfter(c.speechEnd); !reply.IsZero() {
-		st.ReplyLatencyMS = reply.Sub(c.speechEnd).Milliseconds()
+	if !c.speechEnd.IsZero() {
+		if reply := c.meter.OnsetAfter(c.speechEnd); !reply.IsZero() {
+			st.ReplyLatencyMS = reply.Sub(c.speechEnd).Milliseconds()
+		}
 	}
 	if ps, ok := c.o.Output.(interface {
 		PlayoutStats() (underruns, overruns int64)

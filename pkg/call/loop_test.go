@@ -225,3 +225,19 @@ func TestCountdown(t *testing.T) {
 		}
 	}
 }
+
+// playoutSink reports playback counters, as a speaker does.
+type playoutSink struct{ flushSink }
+
+func (playoutSink) PlayoutStats() (int64, int64) { return 3, 1 }
+
+// A microphone call (no file, so no reply latency) still reports the
+// speaker's underruns and overruns.
+func TestStatsReportPlayoutWithoutFile(t *testing.T) {
+	c, _, _ := testCall(t)
+	c.o.Output = &playoutSink{}
+	st := c.stats(newSender(nil, nil, nil, nil))
+	if st.PlaybackUnderrun != 3 || st.PlaybackOverrun != 1 || st.ReplyLatencyMS != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
