@@ -113,12 +113,16 @@ func (c *liveCall) waitFor(t *testing.T, what string, timeout time.Duration, mat
 }
 
 // quietFor waits d and returns the events that came meanwhile.
-func (c *liveCall) quietFor(d time.Duration) []event.Event {
+func (c *liveCall) quietFor(d time.Duration) []event.Event { return eventsWithin(c.events, d) }
+
+// eventsWithin returns the events that arrive on ch within d (or until it
+// is closed).
+func eventsWithin(ch <-chan event.Event, d time.Duration) []event.Event {
 	var evs []event.Event
 	deadline := time.After(d)
 	for {
 		select {
-		case ev, ok := <-c.events:
+		case ev, ok := <-ch:
 			if !ok {
 				return evs
 			}

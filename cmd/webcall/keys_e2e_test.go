@@ -173,21 +173,7 @@ func (c *ptyCall) waitEvent(t *testing.T, what string, timeout time.Duration, ma
 }
 
 // eventsFor returns the events that come within d.
-func (c *ptyCall) eventsFor(d time.Duration) []event.Event {
-	var evs []event.Event
-	deadline := time.After(d)
-	for {
-		select {
-		case ev, ok := <-c.events:
-			if !ok {
-				return evs
-			}
-			evs = append(evs, ev)
-		case <-deadline:
-			return evs
-		}
-	}
-}
+func (c *ptyCall) eventsFor(d time.Duration) []event.Event { return eventsWithin(c.events, d) }
 
 // hangUp types Ctrl-C and waits for the shell to finish; it returns what
 // the terminal showed.
