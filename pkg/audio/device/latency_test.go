@@ -28,7 +28,7 @@ import (
 //
 // Run them with:
 //
-//	go test -run XXX -bench Latency -benchtime 20x ./pkg/audio/device
+//	go test -run '^$' -bench Latency -benchtime 20x ./pkg/audio/device
 //
 // ms/click is the whole path; ms/glue subtracts the pacat baseline, which
 // leaves what webcall adds.
