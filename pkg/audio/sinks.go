@@ -3,6 +3,7 @@ package audio
 import (
 	"errors"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -113,7 +114,21 @@ type Meter struct {
 	level      atomic.Uint64 // math.Float64bits of the last chunk's dBFS
 	lastWrite  atomic.Int64  // clock time of the last chunk, Unix ns
 	lastSpeech atomic.Int64  // clock time of the last speech, Unix ns; 0: never
+
+	// onsets are the starts of speech after a pause of OnsetPause or
+	// more, oldest first (at most maxOnsets). Written only on an onset,
+	// never per frame.
+	mu     sync.Mutex
+	onsets []time.Time
+	first  time.Time
 }
+
+// OnsetPause is how long a pause must be for the speech after it to count
+// as a new start (an onset): longer than the gaps between words, shorter
+// than the gap between a question and its answer.
+const OnsetPause = 400 * time.Millisecond
+
+const maxOnsets = 64
 
 // NewMeter returns a Meter that reads time from clock (nil: the system
 // clock).
@@ -151,9 +166,44 @@ func (m *Meter) Write(samples []int16) error {
 	m.level.Store(math.Float64bits(DBFS(math.Sqrt(float64(sum)/float64(len(samples))) / 32768)))
 	m.lastWrite.Store(now)
 	if speech {
-		m.lastSpeech.Store(now)
+		if prev := m.lastSpeech.Swap(now); prev == 0 || now-prev >= int64(OnsetPause) {
+			m.addOnset(time.Unix(0, now))
+		}
 	}
 	return nil
+}
+
+func (m *Meter) addOnset(t time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.first.IsZero() {
+		m.first = t
+	}
+	if len(m.onsets) == maxOnsets {
+		m.onsets = append(m.onsets[:0], m.onsets[maxOnsets/2:]...)
+	}
+	m.onsets = append(m.onsets, t)
+}
+
+// FirstSpeech is when the first chunk holding speech arrived, or the zero
+// time if none has.
+func (m *Meter) FirstSpeech() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.first
+}
+
+// OnsetAfter is the first start of speech (after a pause of OnsetPause)
+// at or after t, or the zero time if there is none: when an answer began.
+func (m *Meter) OnsetAfter(t time.Time) time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, o := range m.onsets {
+		if !o.Before(t) {
+			return o
+		}
+	}
+	return time.Time{}
 }
 
 // Close does nothing: a Meter holds no resources. It exists so that a Meter

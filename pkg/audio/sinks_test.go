@@ -168,3 +168,52 @@ func BenchmarkMeter(b *testing.B) {
 		m.Write(frame)
 	}
 }
+
+// Onsets: when speech starts again after a pause, as the call uses to
+// time the start of the agent's answer. The agent's track sends no
+// packets at all between replies, so the pause is one of wall-clock time.
+func TestMeterOnsets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewMeter(nil)
+		loud, quiet := sine(960, 48000, 440, 0.5), make([]int16, 960)
+		m.Write(quiet)
+		if !m.FirstSpeech().IsZero() || !m.OnsetAfter(time.Time{}).IsZero() {
+			t.Fatal("silence counted as speech")
+		}
+		start := time.Now()
+		for i := 0; i < 10; i++ { // 200 ms of speech, no new onset inside
+			m.Write(loud)
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(time.Second) // a pause, with no packets at all
+		second := time.Now()
+		m.Write(loud)
+
+		if got := m.FirstSpeech(); !got.Equal(start) {
+			t.Fatalf("first speech %v, want %v", got, start)
+		}
+		if got := m.LastSpeech(); !got.Equal(second) {
+			t.Fatalf("last speech %v, want %v", got, second)
+		}
+		if got := m.OnsetAfter(start.Add(time.Millisecond)); !got.Equal(second) {
+			t.Fatalf("onset after the first burst %v, want %v", got, second)
+		}
+		if got := m.OnsetAfter(second.Add(time.Millisecond)); !got.IsZero() {
+			t.Fatalf("onset after everything %v, want none", got)
+		}
+		if got := m.Samples(); got != 12*960 {
+			t.Fatalf("samples %d", got)
+		}
+		// Many onsets: the list stays bounded and the first is kept.
+		for i := 0; i < 3*maxOnsets; i++ {
+			time.Sleep(OnsetPause)
+			m.Write(loud)
+		}
+		if got := m.FirstSpeech(); !got.Equal(start) {
+			t.Fatalf("first speech after many onsets %v, want %v", got, start)
+		}
+		if n := len(m.onsets); n > maxOnsets {
+			t.Fatalf("%d onsets kept", n)
+		}
+	})
+}

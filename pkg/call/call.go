@@ -168,7 +168,7 @@ type call struct {
 	start  time.Time
 
 	store  *transcript.Store
-	meter  *activity
+	meter  *audio.Meter
 	agent  agentTracker
 	result Result
 	ended  bool
@@ -194,7 +194,7 @@ func newCall(o Options) *call {
 		c.o.Status = func(string) {}
 	}
 	c.store = transcript.NewStore(transcript.Options{})
-	c.meter = newActivity(c.now, 400*time.Millisecond)
+	c.meter = audio.NewMeter(nowClock(c.now))
 	return c
 }
 
@@ -325,4 +325,13 @@ func (c *call) stats(s *sender) event.CallStats {
 		st.PlaybackUnderrun, st.PlaybackOverrun = ps.PlayoutStats()
 	}
 	return st
+}
+
+// nowClock lets the agent's meter read the call's clock, which tests drive.
+// The meter never sets timers; those come from the system clock.
+type nowClock func() time.Time
+
+func (n nowClock) Now() time.Time { return n() }
+func (nowClock) NewTimer(d time.Duration) audio.Timer {
+	return audio.SystemClock.NewTimer(d)
 }
