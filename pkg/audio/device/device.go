@@ -80,8 +80,11 @@ const (
 	StartTimeout = 5 * time.Second
 	// LostTimeout is how long a running stream may go without calling
 	// back before the device counts as lost. A working device calls back
-	// every few milliseconds; a stall this long is a device that is gone.
-	LostTimeout = 2 * time.Second
+	// every few milliseconds, but a sound server on a loaded machine can
+	// stall a stream for a second or two (seen once: PulseAudio on two
+	// busy cores ended a terminal call at 2 s), so only a longer silence
+	// means the device is gone.
+	LostTimeout = 4 * time.Second
 	// OpenTimeout bounds opening a device (PortAudio's start-up, device
 	// queries and stream start), so that an audio system that does not
 	// answer makes an error, not a hang.
