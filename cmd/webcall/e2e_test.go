@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"os/exec"
@@ -58,6 +59,17 @@ func startE2ETB(t testing.TB, opts testagent.Options) *e2e {
 		opts.ReplyWAV = repoFile("audio", "reply.wav")
 	}
 	opts.URL, opts.APIKey, opts.APISecret = srv.URL, srv.APIKey, srv.APISecret
+	// What the agent heard and did is the first thing to know when a
+	// call test fails; it is printed then, after the agent has closed.
+	agentLog := &lockedBuffer{}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(agentLog, nil))
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the test agent's log (last %d lines):\n%s", agentLogLines, lastLines(agentLog.String(), agentLogLines))
+		}
+	})
 	a, err := testagent.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("start the test agent: %v", err)
@@ -73,6 +85,18 @@ func (e *e2e) call(t *testing.T, ctx context.Context, args ...string) result {
 	base := []string{"call", "--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name,
 		"--input", repoFile("audio", "hello.wav"), "--max-duration", "60s"}
 	return runBin(t, ctx, map[string]string{"LIVEKIT_API_SECRET": e.srv.APISecret}, append(base, args...)...)
+}
+
+// agentLogLines is how much of the agent's log a failing test prints.
+const agentLogLines = 20
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func parseEvents(t testing.TB, stdout string) []event.Event {

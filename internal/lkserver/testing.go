@@ -2,6 +2,11 @@ package lkserver
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -38,8 +43,65 @@ func Start(t testing.TB, opts ...Option) *Server {
 			t.Errorf("stop the local LiveKit server: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("livekit-server log (last %d bytes):\n%s", logTailBytes, s.LogTail())
+			t.Log(failureReport(t.Name(), s.LogTail()))
 		}
 	})
 	return s
+}
+
+// reportLines and reportWidth bound what a failing test prints of the
+// server's log. The log is long and mostly routine; printed whole it
+// buries the test's own failure message, and CI shows only the end of the
+// output.
+const (
+	reportLines = 8
+	reportWidth = 240
+)
+
+// failureReport saves the server's log to a file and returns its last
+// warnings and errors, shortened, with the file's name.
+func failureReport(test, log string) string {
+	var b strings.Builder
+	var notable []string
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "\tWARN\t") || strings.Contains(line, "\tERROR\t") {
+			notable = append(notable, line)
+		}
+	}
+	if len(notable) > reportLines {
+		notable = notable[len(notable)-reportLines:]
+	}
+	b.WriteString("livekit-server's last warnings:")
+	if len(notable) == 0 {
+		b.WriteString(" none")
+	}
+	for _, line := range notable {
+		if len(line) > reportWidth {
+			line = line[:reportWidth] + "…"
+		}
+		b.WriteString("\n  " + line)
+	}
+	name := unsafeChars.ReplaceAllString(test, "_")
+	f, err := os.CreateTemp("", "livekit-"+name+"-*.log")
+	if err == nil {
+		_, err = f.WriteString(log)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		b.WriteString("\n(could not save the full log: " + err.Error() + ")")
+	} else {
+		b.WriteString("\nits full log (last " + byteSize(len(log)) + "): " + filepath.ToSlash(f.Name()))
+	}
+	return b.String()
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+
+func byteSize(n int) string {
+	if n >= 1<<10 {
+		return strconv.Itoa(n>>10) + " KiB"
+	}
+	return strconv.Itoa(n) + " bytes"
 }
