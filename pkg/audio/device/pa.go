@@ -198,6 +198,10 @@ func webcallPaBlock(handle C.uintptr_t, in, out *C.int16_t, frames C.ulong) {
 
 func (s *paStream) start() error { return paErr(C.Pa_StartStream(s.s)) }
 
+// active reports whether PortAudio counts the stream as running (for
+// telling, in the log, a stalled stream from a stopped one).
+func (s *paStream) active() bool { return C.Pa_IsStreamActive(s.s) == 1 }
+
 // stop ends the stream after the speaker has played what it holds.
 func (s *paStream) stop() error { return paErr(C.Pa_StopStream(s.s)) }
 

@@ -548,6 +548,9 @@ func (c *Capture) ReadFrame(ctx context.Context, f audio.Frame) error {
 		case <-c.closed:
 			return ErrClosed
 		case <-c.timer.C:
+			c.d.log.Debug("microphone stalled", "since_start", time.Since(c.d.started),
+				"last_input", time.Duration(c.d.lastIn.Load()), "last_output", time.Duration(c.d.lastOut.Load()),
+				"active", c.d.streams[0].active())
 			return lostError(Input, c.d.inInfo.Name, wait)
 		}
 	}
