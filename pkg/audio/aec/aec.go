@@ -14,8 +14,12 @@
 // stable echo paths of a laptop's or kiosk's speaker and microphone, which
 // is the case this serves; see the tests for the attenuation it reaches.
 //
-// A Canceller is not safe for concurrent use: one goroutine (the one
-// reading the microphone) owns it.
+// Canceller is the filter on its own, for signals already lined up. Stream
+// is what a microphone needs: it measures the echo's delay, lines the far
+// end up with it, and follows it when it moves (delay.go says why).
+//
+// Neither is safe for concurrent use: one goroutine (the one reading the
+// microphone) owns it.
 package aec
 
 /*

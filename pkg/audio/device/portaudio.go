@@ -32,10 +32,6 @@ const blockDuration = 10 * time.Millisecond
 // the oldest blocks are dropped.
 const captureQueue = 10
 
-// maxRefDelay caps the far-end delay taken from the stream's reported
-// latency (see refDelay).
-const maxRefDelay = 500 * time.Millisecond
-
 // List returns the audio devices PortAudio finds. No devices is not an
 // error; a PortAudio that cannot start is (a failure.Device error).
 func List(ctx context.Context, log *slog.Logger) ([]Info, error) {
@@ -77,8 +73,11 @@ type Device struct {
 	hold        time.Duration
 	lastAudible atomic.Int64
 	// farHeard counts the audible samples the speaker has played, and
-	// warmup how many the canceller needs (EchoWarmup).
+	// warmup how many the canceller needs (EchoWarmup) after
+	// warmFrom, the count when it last had to start learning the echo
+	// path (see aec.Stream.Jumps).
 	farHeard atomic.Int64
+	warmFrom atomic.Int64
 	warmup   int64
 
 	inInfo, outInfo Info
@@ -247,16 +246,17 @@ func (d *Device) openStream(in, out *paDevice) error {
 	return nil
 }
 
-// refDelay is how far to delay the speaker's samples before the echo
-// canceller compares them with the microphone's: the echo of a block
-// played now reaches the microphone's callback about the output plus the
-// input latency later. PortAudio's figures are upper bounds (PulseAudio
-// reports 100 ms for a 60 ms round trip), and a reference delayed past
-// its echo cannot cancel it, while one delayed too little only uses up
-// some of the filter's tail: so half the reported latency, in whole
-// canceller blocks.
+// refDelay is the first guess at how far to delay the speaker's samples
+// before the echo canceller compares them with the microphone's, until
+// the canceller has measured the echo's delay (aec.Stream). The echo of a
+// block played now reaches the microphone's callback about the output
+// plus the input latency later. PortAudio's figures are upper bounds
+// (PulseAudio reports 100 ms for a 60 ms round trip), and a reference
+// delayed past its echo cannot cancel it, while one delayed too little
+// only uses up some of the filter's tail: so half the reported latency,
+// in whole canceller blocks.
 func refDelay(inLatency, outLatency time.Duration) time.Duration {
-	d := min((inLatency+outLatency)/2, maxRefDelay)
+	d := min((inLatency+outLatency)/2, aec.MaxDelay)
 	return d.Truncate(aec.BlockDuration)
 }
 
@@ -344,7 +344,7 @@ func audible(samples []int16) bool {
 // speaker played something within the hold time: always in half-duplex,
 // and while the echo canceller warms up.
 func (d *Device) speakerHeard() bool {
-	muting := d.halfDuplex || (d.echoCancel && d.farHeard.Load() < d.warmup)
+	muting := d.halfDuplex || (d.echoCancel && d.farHeard.Load()-d.warmFrom.Load() < d.warmup)
 	last := d.lastAudible.Load()
 	return muting && last != 0 && time.Since(d.started)-time.Duration(last-1) < d.hold
 }
@@ -475,8 +475,8 @@ type Capture struct {
 	// Owned by ReadFrame (readMu), and freed by Close under it.
 	readMu       sync.Mutex
 	near, far    *audio.Resampler // device rate to 48 kHz
-	canceller    *aec.Canceller
-	nearQ, farQ  []int16 // 48 kHz, waiting for the canceller
+	echo         *aec.Stream
+	jumps        int     // echo.Jumps() when last seen
 	frames       []int16 // 48 kHz, ready to be read
 	timer        *time.Timer
 	gotFirst     bool
@@ -495,10 +495,9 @@ func newCapture(d *Device) (*Capture, error) {
 		if c.far, err = audio.NewResampler(d.outRate, audio.SampleRate); err != nil {
 			return nil, failure.Wrap(failure.Device, err, "speaker rate")
 		}
-		if c.canceller, err = aec.New(audio.SampleRate, aec.DefaultTail); err != nil {
+		if c.echo, err = aec.NewStream(audio.SampleRate, d.refDelay); err != nil {
 			return nil, failure.Wrap(failure.Device, err, "echo cancellation")
 		}
-		c.farQ = make([]int16, int(d.refDelay.Seconds()*audio.SampleRate))
 	}
 	c.timer = time.NewTimer(StartTimeout)
 	c.timer.Stop()
@@ -570,24 +569,23 @@ func (c *Capture) ReadFrame(ctx context.Context, f audio.Frame) error {
 // the echo of what was played from what was captured.
 func (c *Capture) take(b block) error {
 	near := c.near.Process(b.in)
-	if c.canceller == nil {
+	if c.echo == nil {
 		c.frames = append(c.frames, near...)
 		return nil
 	}
-	c.nearQ = append(c.nearQ, near...)
-	c.farQ = append(c.farQ, c.far.Process(b.ref)...)
-	bs := c.canceller.BlockSamples()
-	n := min(len(c.nearQ), len(c.farQ)) / bs * bs
-	if n == 0 {
-		return nil
-	}
-	start := len(c.frames)
-	c.frames = slices.Grow(c.frames, n)[:start+n]
-	if err := c.canceller.Process(c.nearQ[:n], c.farQ[:n], c.frames[start:]); err != nil {
+	var err error
+	if c.frames, err = c.echo.Process(c.frames, near, c.far.Process(b.ref)); err != nil {
 		return failure.Wrap(failure.Internal, err, "echo cancellation")
 	}
-	c.nearQ = c.nearQ[:copy(c.nearQ, c.nearQ[n:])]
-	c.farQ = c.farQ[:copy(c.farQ, c.farQ[n:])]
+	if j := c.echo.Jumps(); j != c.jumps {
+		// The canceller learns the echo path again: mute the
+		// microphone while the speaker plays, as at the start.
+		c.jumps = j
+		c.d.warmFrom.Store(c.d.farHeard.Load())
+		echo, _ := c.echo.EchoDelay()
+		ref, _ := c.echo.Delay()
+		c.d.log.Debug("echo delay measured", "echo_delay", echo, "reference_delay", ref, "jumps", j)
+	}
 	return nil
 }
 
@@ -611,8 +609,8 @@ func (c *Capture) free() {
 	if c.far != nil {
 		c.far.Close()
 	}
-	if c.canceller != nil {
-		c.canceller.Close()
+	if c.echo != nil {
+		c.echo.Close()
 	}
 }
 

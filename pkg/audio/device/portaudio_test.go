@@ -340,7 +340,9 @@ func duration(samples []int16) time.Duration {
 func echoRun(t *testing.T, echoCancel bool) (echo, user []int16) {
 	s := startPulse(t)
 	s.Loopback(t, pulse.SpeakerMonitor, pulse.MicSink, 20*time.Millisecond)
-	d := openDevice(t, Config{Capture: true, Playback: true, EchoCancel: echoCancel})
+	var log logBuffer
+	d := openDevice(t, Config{Capture: true, Playback: true, EchoCancel: echoCancel, Log: testLogger(&log)})
+	t.Cleanup(func() { t.Logf("what the device said of the echo:\n%s", grepLines(log.String(), "echo")) })
 	reply := loadSpeech(t, "reply.wav")
 	far := append(slices.Clone(reply), reply...)
 
@@ -382,19 +384,20 @@ func TestEchoCancellationThroughPulseAudio(t *testing.T) {
 	if off < audio.SpeechThresholdDBFS {
 		t.Fatalf("without cancellation the echo is only %.1f dBFS: the loopback did not work", off)
 	}
-	// On this loopback the canceller settles in one of two ways from run
-	// to run: 30-39 dB less echo, or about 22 dB (with a few echo frames
-	// still above the speech threshold). The bounds hold for both; the
-	// end-to-end test (cmd/webcall) shows the agent no longer takes its
-	// own voice for the user's.
-	if off-on < 18 {
-		t.Errorf("echo cancellation took %.1f dB off the echo, want at least 18", off-on)
+	// The canceller measures the loopback's echo delay (50-61 ms from run
+	// to run) about a second into the first reply and lines the
+	// reference up with it. Over 8 runs with -race on a machine with
+	// both cores kept busy, the second reply came out 34 to 52 dB
+	// quieter, with 0 to 2% of its frames loud enough to pass for
+	// speech (before the delay was measured: 22 to 39 dB, up to 19%).
+	if off-on < 25 {
+		t.Errorf("echo cancellation took %.1f dB off the echo, want at least 25", off-on)
 	}
 	// What matters to the agent is whether the echo still sounds like
 	// someone talking, frame by frame (voice activity detection works on
 	// short frames), more than the echo's average level.
-	if rOn, rOff := audio.SpeechRatio(echoOn), audio.SpeechRatio(echoOff); rOn > rOff/3 {
-		t.Errorf("with cancellation %.0f%% of the echo's frames still pass for speech (%.0f%% without), want at most a third", rOn*100, rOff*100)
+	if rOn, rOff := audio.SpeechRatio(echoOn), audio.SpeechRatio(echoOff); rOn > rOff/10 {
+		t.Errorf("with cancellation %.0f%% of the echo's frames still pass for speech (%.0f%% without), want at most a tenth as many", rOn*100, rOff*100)
 	}
 	if r := audio.SpeechRatio(userOn); r < 0.8*audio.SpeechRatio(hello)*float64(len(hello))/float64(len(userOn)) {
 		t.Errorf("with cancellation the user's speech ratio is %.2f, want about what was played", r)
@@ -574,4 +577,14 @@ func TestCallbackCancelsEchoAtDeviceRate(t *testing.T) {
 	if echoLevel-got < 20 {
 		t.Errorf("echo taken down by %.1f dB, want at least 20", echoLevel-got)
 	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
