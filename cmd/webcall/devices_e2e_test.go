@@ -204,7 +204,7 @@ func TestCallThroughMicrophoneAndSpeaker(t *testing.T) {
 
 	c := startLiveCall(t, e, s)
 	c.waitFor(t, "the agent", 20*time.Second, isType(event.AgentJoined))
-	time.Sleep(time.Second) // the agent subscribes to the microphone
+	e.waitHearing(t)
 	sayIntoMic(t, s, "hello.wav")
 	user := c.waitFor(t, "the user's transcript", 20*time.Second, isFinal(event.SpeakerUser))
 	c.waitFor(t, "the agent speaking", 20*time.Second, isState("speaking"))
@@ -254,7 +254,7 @@ func echoCall(t *testing.T, args ...string) []event.Event {
 
 	c := startLiveCall(t, e, s, args...)
 	c.waitFor(t, "the agent", 20*time.Second, isType(event.AgentJoined))
-	time.Sleep(time.Second) // the agent subscribes to the microphone
+	e.waitHearing(t)
 	for _, said := range []string{"hello.wav", "question.wav"} {
 		sayIntoMic(t, s, said)
 		c.waitFor(t, "the agent speaking", 20*time.Second, isState("speaking"))

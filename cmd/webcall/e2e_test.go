@@ -87,6 +87,17 @@ func (e *e2e) call(t *testing.T, ctx context.Context, args ...string) result {
 	return runBin(t, ctx, map[string]string{"LIVEKIT_API_SECRET": e.srv.APISecret}, append(base, args...)...)
 }
 
+// waitHearing waits until the agent has subscribed to the user's
+// microphone, so that what is said into it next is heard from its start.
+func (e *e2e) waitHearing(t *testing.T) {
+	t.Helper()
+	select {
+	case <-e.agent.Hearing():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the agent did not subscribe to the microphone within 20s")
+	}
+}
+
 // agentLogLines is how much of the agent's log a failing test prints.
 const agentLogLines = 20
 

@@ -223,7 +223,7 @@ func TestMuteKeyOnATerminal(t *testing.T) {
 	c := startPTYCall(t, e, s, "--format", "json", "--muted")
 	c.waitOutput(t, 0, regexp.MustCompile(`press m to unmute, Ctrl-C to hang up`), 30*time.Second)
 	c.waitEvent(t, "the agent", 20*time.Second, isType(event.AgentJoined))
-	time.Sleep(time.Second) // the agent subscribes to the microphone
+	e.waitHearing(t)
 
 	sayIntoMic(t, s, "hello.wav")
 	// The agent transcribes an utterance 600 ms after it ends.

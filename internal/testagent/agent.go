@@ -87,6 +87,9 @@ type Agent struct {
 	closing bool
 	pending map[string]time.Time // accepted jobs awaiting assignment
 	jobs    map[string]*job
+
+	hearingOnce sync.Once
+	hearing     chan struct{} // closed once a session hears a user's microphone
 }
 
 // job is one running session, as the worker sees it.
@@ -109,6 +112,7 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 		done:    make(chan struct{}),
 		pending: make(map[string]time.Time),
 		jobs:    make(map[string]*job),
+		hearing: make(chan struct{}),
 	}
 	a.ctx, a.cancel = context.WithCancel(ctx)
 	conn, err := a.connect(a.ctx)
@@ -129,6 +133,12 @@ func (a *Agent) Close() error {
 	<-a.done
 	return nil
 }
+
+// Hearing is closed once the agent has subscribed to a user's microphone
+// in some room: from then on it hears what the user says. Tests that
+// speak into a live microphone wait for it rather than guessing how long
+// the subscription takes on a busy machine.
+func (a *Agent) Hearing() <-chan struct{} { return a.hearing }
 
 // Done is closed once the agent has stopped.
 func (a *Agent) Done() <-chan struct{} { return a.done }
@@ -405,6 +415,7 @@ func (a *Agent) startJob(asg *livekit.JobAssignment) {
 			JobId: id, Status: status, Error: errMsg,
 		}}})
 	})
+	s.onHearing = func() { a.hearingOnce.Do(func() { close(a.hearing) }) }
 	go func() {
 		defer close(rj.done)
 		defer cancel()

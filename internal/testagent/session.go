@@ -42,6 +42,9 @@ type session struct {
 	job    *livekit.Job
 	log    *slog.Logger
 	report reportFunc
+	// onHearing, if set, is called (on the session's loop) when the
+	// session subscribes to the user's microphone.
+	onHearing func()
 
 	// Set by join, then only read.
 	lk       *lksdk.Room
@@ -239,6 +242,9 @@ func (s *session) loop(ctx context.Context) string {
 			case evUserTrack:
 				s.user, s.userTrack = ev.identity, ev.trackSID
 				s.log.Info("hearing the user", "participant", ev.identity, "track", ev.trackSID)
+				if s.onHearing != nil {
+					s.onHearing()
+				}
 				if s.opts.greet != nil && !s.greeted {
 					s.greeted = true
 					if !s.playing && s.thinkC == nil {
