@@ -85,6 +85,13 @@ const (
 	// busy cores ended a terminal call at 2 s), so only a longer silence
 	// means the device is gone.
 	LostTimeout = 4 * time.Second
+	// StallTimeout is how long a stream may go without calling back
+	// before webcall restarts it. A stream can also get stuck for good
+	// while its device is fine (seen in tests: a PulseAudio stream that
+	// never delivered its first block on a busy machine); restarting
+	// it, once a StallTimeout, gives it a chance to recover before
+	// StartTimeout or LostTimeout ends the call.
+	StallTimeout = time.Second
 	// OpenTimeout bounds opening a device (PortAudio's start-up, device
 	// queries and stream start), so that an audio system that does not
 	// answer makes an error, not a hang.

@@ -169,6 +169,7 @@ type callbackState struct {
 type paStream struct {
 	s      unsafe.Pointer // PaStream is void
 	handle cgo.Handle
+	params paParams // what it was opened with, to open it again
 }
 
 func paOpen(p paParams, fn paCallback) (*paStream, error) {
@@ -180,7 +181,7 @@ func paOpen(p paParams, fn paCallback) (*paStream, error) {
 		h.Delete()
 		return nil, err
 	}
-	return &paStream{s: s, handle: h}, nil
+	return &paStream{s: s, handle: h, params: p}, nil
 }
 
 //export webcallPaBlock
@@ -197,10 +198,6 @@ func webcallPaBlock(handle C.uintptr_t, in, out *C.int16_t, frames C.ulong) {
 }
 
 func (s *paStream) start() error { return paErr(C.Pa_StartStream(s.s)) }
-
-// active reports whether PortAudio counts the stream as running (for
-// telling, in the log, a stalled stream from a stopped one).
-func (s *paStream) active() bool { return C.Pa_IsStreamActive(s.s) == 1 }
 
 // stop ends the stream after the speaker has played what it holds.
 func (s *paStream) stop() error { return paErr(C.Pa_StopStream(s.s)) }

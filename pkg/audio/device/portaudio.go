@@ -91,6 +91,18 @@ type Device struct {
 	started         time.Time
 	lastIn, lastOut atomic.Int64
 
+	// Restarting a stalled stream (see watch): restarting is set while a
+	// restart runs on its goroutine (restartWG), lastRestart is when
+	// the last began (as lastIn), and restarts counts them. stuck is
+	// for tests: while set, callbacks are ignored, as if the stream had
+	// stopped calling back; a restart clears it.
+	restarting  atomic.Bool
+	restartWG   sync.WaitGroup
+	lastRestart atomic.Int64
+	restarts    atomic.Int64
+	stuck       atomic.Bool
+	streamsDone bool // set under paMu once the streams are closed
+
 	mu        sync.Mutex
 	openParts int // Capture and Playback not closed yet
 	closeErr  error
@@ -305,6 +317,10 @@ func negotiate(in, out *paDevice) (paParams, error) {
 // process is the stream callback, on PortAudio's thread: in and out are
 // interleaved blocks of the same number of frames (either may be nil).
 func (d *Device) process(in, out []int16) {
+	if d.stuck.Load() {
+		clear(out)
+		return
+	}
 	now := int64(time.Since(d.started)) + 1
 	var played []int16
 	if out != nil {
@@ -369,6 +385,73 @@ func (d *Device) check(dir Direction) error {
 	return nil
 }
 
+// watch is check, plus a restart of the streams when dir has been silent
+// for StallTimeout (at most one restart per StallTimeout).
+func (d *Device) watch(dir Direction) error {
+	if err := d.check(dir); err != nil {
+		return err
+	}
+	last := d.lastIn.Load()
+	if dir == Output {
+		last = d.lastOut.Load()
+	}
+	now := time.Since(d.started)
+	silent := now
+	if last != 0 {
+		silent = now - time.Duration(last-1)
+	}
+	if r := d.lastRestart.Load(); r != 0 && now-time.Duration(r-1) < StallTimeout {
+		return nil
+	}
+	if silent >= StallTimeout && d.restarting.CompareAndSwap(false, true) {
+		d.lastRestart.Store(int64(now) + 1)
+		d.restartWG.Add(1)
+		go d.restart(dir, silent)
+	}
+	return nil
+}
+
+// restart closes the streams and opens and starts them again, on its own
+// goroutine: a sound server that hangs must not hang the reader or the
+// writer with it. It opens new streams rather than starting the old ones
+// again because PortAudio's start waits forever on a PulseAudio server
+// that has gone away, while an open fails at once: a device that is gone
+// stays gone, and LostTimeout ends the call.
+func (d *Device) restart(dir Direction, silent time.Duration) {
+	defer d.restartWG.Done()
+	defer d.restarting.Store(false)
+	paMu.Lock()
+	defer paMu.Unlock()
+	if d.streamsDone {
+		return
+	}
+	var errs []error
+	for i, s := range d.streams {
+		if s == nil {
+			continue // an earlier restart could not open it again
+		}
+		s.abort()
+		s.close()
+		ns, err := paOpen(s.params, d.process)
+		if err != nil {
+			d.streams[i] = nil
+			errs = append(errs, err)
+			continue
+		}
+		d.streams[i] = ns
+		if err := ns.start(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	d.stuck.Store(false)
+	n := d.restarts.Add(1)
+	d.log.Debug("audio stream restarted: it had stopped calling back", "direction", dir.String(),
+		"silent_for", silent.Round(time.Millisecond), "restarts", n, "err", errors.Join(errs...))
+}
+
+// Restarts counts the times a stalled stream was restarted.
+func (d *Device) Restarts() int64 { return d.restarts.Load() }
+
 // Capture returns the microphone as a Source, or nil if none was opened.
 func (d *Device) Capture() *Capture { return d.capture }
 
@@ -429,10 +512,15 @@ func (d *Device) release() error {
 	}
 	lost := (d.capture != nil && d.check(Input) != nil) || (d.playback != nil && d.check(Output) != nil)
 	_, err := bounded(context.Background(), CloseTimeout, "close the audio device", func() (struct{}, error) {
+		d.restartWG.Wait()
 		paMu.Lock()
 		defer paMu.Unlock()
+		d.streamsDone = true
 		var errs []error
 		for _, s := range d.streams {
+			if s == nil {
+				continue // a restart could not open it again
+			}
 			// Stop lets the speaker play what it holds; a lost device
 			// has nothing to play and may not answer.
 			if lost || s.stop() != nil {
@@ -479,7 +567,6 @@ type Capture struct {
 	jumps        int     // echo.Jumps() when last seen
 	frames       []int16 // 48 kHz, ready to be read
 	timer        *time.Timer
-	gotFirst     bool
 	lastReported int64
 }
 
@@ -531,14 +618,9 @@ func (c *Capture) ReadFrame(ctx context.Context, f audio.Frame) error {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
 	for len(c.frames) < audio.FrameSamples {
-		wait := LostTimeout
-		if !c.gotFirst {
-			wait = StartTimeout
-		}
-		c.timer.Reset(wait)
+		c.timer.Reset(StallTimeout)
 		select {
 		case b := <-c.q:
-			c.gotFirst = true
 			if err := c.take(b); err != nil {
 				return err
 			}
@@ -548,9 +630,10 @@ func (c *Capture) ReadFrame(ctx context.Context, f audio.Frame) error {
 			return ErrClosed
 		case <-c.timer.C:
 			c.d.log.Debug("microphone stalled", "since_start", time.Since(c.d.started),
-				"last_input", time.Duration(c.d.lastIn.Load()), "last_output", time.Duration(c.d.lastOut.Load()),
-				"active", c.d.streams[0].active())
-			return lostError(Input, c.d.inInfo.Name, wait)
+				"last_input", time.Duration(c.d.lastIn.Load()), "last_output", time.Duration(c.d.lastOut.Load()))
+			if err := c.d.watch(Input); err != nil {
+				return err
+			}
 		}
 	}
 	if n := c.dropped.Load(); n != c.lastReported {
@@ -641,7 +724,7 @@ func newPlayback(d *Device) (*Playback, error) {
 // Write queues samples for the speaker. It fails with a failure.Device
 // error once the speaker has stopped taking audio.
 func (p *Playback) Write(samples []int16) error {
-	if err := p.d.check(Output); err != nil {
+	if err := p.d.watch(Output); err != nil {
 		return err
 	}
 	p.mu.Lock()

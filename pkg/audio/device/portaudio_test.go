@@ -588,3 +588,39 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A stream that stops calling back while its device is fine (seen on a
+// busy machine: a PulseAudio stream that never delivered its first block)
+// is restarted after StallTimeout, and the microphone carries on: the
+// reader waits through the stall instead of failing, and hears the user
+// afterwards.
+func TestStalledStreamIsRestarted(t *testing.T) {
+	s := startPulse(t)
+	var log logBuffer
+	d := openDevice(t, Config{Capture: true, Playback: true, EchoCancel: true, Log: testLogger(&log)})
+	readFor(t, d.Capture(), 200*time.Millisecond)
+
+	d.stuck.Store(true)
+	start := time.Now()
+	readFor(t, d.Capture(), 100*time.Millisecond)
+	if stall := time.Since(start); stall < StallTimeout || stall > StallTimeout+time.Second {
+		t.Errorf("the stall lasted %s, want a little over StallTimeout (%s)", stall, StallTimeout)
+	}
+	if n := d.Restarts(); n != 1 {
+		t.Errorf("%d restarts, want 1\n%s", n, log.String())
+	}
+	if !strings.Contains(log.String(), "audio stream restarted") {
+		t.Errorf("the log does not mention the restart:\n%s", log.String())
+	}
+
+	hello := loadSpeech(t, "hello.wav")
+	played := make(chan error, 1)
+	go func() { played <- s.Play(context.Background(), pulse.MicSink, hello) }()
+	user := readFor(t, d.Capture(), duration(hello)+300*time.Millisecond)
+	if err := <-played; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := audio.SpeechRatio(user), audio.SpeechRatio(hello); got < 0.8*want*float64(len(hello))/float64(len(user)) {
+		t.Errorf("after the restart, the user's speech ratio is %.2f, want about %.2f", got, want)
+	}
+}
