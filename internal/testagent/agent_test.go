@@ -174,6 +174,10 @@ func TestCall(t *testing.T) {
 		return len(s) == 1 && s[0].closed
 	})
 	c.waitFor(callTimeout, "the agent to listen again", func() bool { return c.lastState() == "listening" })
+	// The legacy final goes out before the state changes, but on the data
+	// channel, while attributes come over the signalling connection: it
+	// can arrive after.
+	c.waitFor(callTimeout, "the reply's legacy final", func() bool { return c.hasLegacyFinal(ag.Identity()) })
 
 	c.mu.Lock()
 	defer c.mu.Unlock()

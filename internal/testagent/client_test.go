@@ -61,6 +61,17 @@ type rxLegacy struct {
 	at          time.Time
 }
 
+// hasLegacyFinal reports whether a final legacy segment came from
+// participant. Call with c.mu held, as waitFor does.
+func (c *client) hasLegacyFinal(participant string) bool {
+	for _, l := range c.legacy {
+		if l.participant == participant && l.seg.Final {
+			return true
+		}
+	}
+	return false
+}
+
 type rxState struct {
 	state string
 	at    time.Time
