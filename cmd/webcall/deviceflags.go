@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -103,7 +104,8 @@ func (d *deviceOptions) openAudio(ctx context.Context, input, output string, fil
 		Capture: mic, Input: d.inputDevice,
 		Playback: speaker, Output: d.outputDevice,
 		EchoCancel: !d.noAEC, HalfDuplex: d.halfDuplex,
-		Log: log,
+		Log:       log,
+		Restarted: func(silent time.Duration, err error) { status(restartedMessage(silent, err)) },
 	}
 	dev, err := device.Open(ctx, cfg)
 	if err != nil && speaker && output == "" {
@@ -199,3 +201,12 @@ func (s *speakerOut) PlayoutStats() (underruns, overruns int64) { return s.speak
 
 // Close does nothing: callAudio.Close closes the speaker, after the call.
 func (s *speakerOut) Close() error { return nil }
+
+// restartedMessage is the status line for a stalled audio stream that was
+// restarted: a kiosk's operator reading the log should see it happen.
+func restartedMessage(silent time.Duration, err error) string {
+	if err != nil {
+		return fmt.Sprintf("audio: the sound device went quiet for %s and could not be restarted: %v", silent.Round(100*time.Millisecond), err)
+	}
+	return fmt.Sprintf("audio: the sound device went quiet for %s; restarted it", silent.Round(100*time.Millisecond))
+}

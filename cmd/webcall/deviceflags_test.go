@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Device flags that cannot apply to the chosen input and output are
@@ -50,6 +52,23 @@ func TestUsesMicAndSpeaker(t *testing.T) {
 		}
 		if got := usesSpeaker(tt.value); got != tt.speaker {
 			t.Errorf("usesSpeaker(%q) = %v, want %v", tt.value, got, tt.speaker)
+		}
+	}
+}
+
+func TestRestartedMessage(t *testing.T) {
+	tests := []struct {
+		silent time.Duration
+		err    error
+		want   string
+	}{
+		{1040 * time.Millisecond, nil, "audio: the sound device went quiet for 1s; restarted it"},
+		{2 * time.Second, errors.New("Device unavailable"),
+			"audio: the sound device went quiet for 2s and could not be restarted: Device unavailable"},
+	}
+	for _, tt := range tests {
+		if got := restartedMessage(tt.silent, tt.err); got != tt.want {
+			t.Errorf("restartedMessage(%s, %v) = %q, want %q", tt.silent, tt.err, got, tt.want)
 		}
 	}
 }

@@ -180,6 +180,11 @@ type Config struct {
 	// Log receives debug details: the stream parameters chosen, and what
 	// ALSA, JACK and PortAudio printed. Nil discards them.
 	Log *slog.Logger
+	// Restarted, if set, is called each time a stalled stream has been
+	// restarted (see StallTimeout), with how long it had been silent and
+	// the error if it could not be opened and started again. It is
+	// called on the device's own goroutine, never after Close returns.
+	Restarted func(silent time.Duration, err error)
 }
 
 // Find picks the device spec names for direction dir among devs: the

@@ -102,6 +102,7 @@ type Device struct {
 	restarts    atomic.Int64
 	stuck       atomic.Bool
 	streamsDone bool // set under paMu once the streams are closed
+	restarted   func(silent time.Duration, err error)
 
 	mu        sync.Mutex
 	openParts int // Capture and Playback not closed yet
@@ -127,7 +128,7 @@ func open(cfg Config, log *slog.Logger) (*Device, error) {
 	if err := paInitialize(); err != nil {
 		return nil, initError(err)
 	}
-	d := &Device{log: log}
+	d := &Device{log: log, restarted: cfg.Restarted}
 	ok := false
 	defer func() {
 		if !ok {
@@ -445,8 +446,12 @@ func (d *Device) restart(dir Direction, silent time.Duration) {
 	}
 	d.stuck.Store(false)
 	n := d.restarts.Add(1)
+	err := errors.Join(errs...)
 	d.log.Debug("audio stream restarted: it had stopped calling back", "direction", dir.String(),
-		"silent_for", silent.Round(time.Millisecond), "restarts", n, "err", errors.Join(errs...))
+		"silent_for", silent.Round(time.Millisecond), "restarts", n, "err", err)
+	if d.restarted != nil {
+		d.restarted(silent, err)
+	}
 }
 
 // Restarts counts the times a stalled stream was restarted.

@@ -5,6 +5,7 @@ package device
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -597,7 +598,14 @@ func grepLines(s, sub string) string {
 func TestStalledStreamIsRestarted(t *testing.T) {
 	s := startPulse(t)
 	var log logBuffer
-	d := openDevice(t, Config{Capture: true, Playback: true, EchoCancel: true, Log: testLogger(&log)})
+	told := make(chan error, 10)
+	d := openDevice(t, Config{Capture: true, Playback: true, EchoCancel: true, Log: testLogger(&log),
+		Restarted: func(silent time.Duration, err error) {
+			if silent < StallTimeout {
+				err = fmt.Errorf("restarted after %s of silence, before StallTimeout", silent)
+			}
+			told <- err
+		}})
 	readFor(t, d.Capture(), 200*time.Millisecond)
 
 	d.stuck.Store(true)
@@ -611,6 +619,14 @@ func TestStalledStreamIsRestarted(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "audio stream restarted") {
 		t.Errorf("the log does not mention the restart:\n%s", log.String())
+	}
+	select {
+	case err := <-told:
+		if err != nil {
+			t.Errorf("Restarted was told: %v", err)
+		}
+	default:
+		t.Error("Restarted was not called")
 	}
 
 	hello := loadSpeech(t, "hello.wav")
