@@ -199,7 +199,11 @@ func NewStore(opts Options) *Store {
 // caption. A stream whose header says final shows its text as interim
 // while it is written (its text is complete only when it closes).
 //
-// A non-final user stream for a segment that is already final is ignored.
+// A non-final user stream for a segment that is already final, or whose
+// final stream is still being written, is ignored: agents send the final
+// text as a non-final stream just before the final one, and the SDK reads
+// each stream on its own goroutine, so the two can arrive in either order.
+// Only the final one may settle the segment.
 // OpenStream reports no changes today (a header carries no text); it
 // returns them like every other update so the caller handles all alike.
 func (s *Store) OpenStream(now time.Time, info StreamInfo) []Change {
@@ -215,7 +219,8 @@ func (s *Store) OpenStream(now time.Time, info StreamInfo) []Change {
 	}
 	seg := s.segment(now, key, info.Speaker, identity)
 	closeIsFinal := info.Final || info.Speaker == SpeakerAgent
-	if seg.Final && !closeIsFinal {
+	if !closeIsFinal && (seg.Final || (seg.stream != nil && seg.stream.closeIsFinal)) {
+		// A late non-final twin of the final text (see above).
 		return nil
 	}
 	if seg.stream != nil {

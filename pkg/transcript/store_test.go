@@ -303,6 +303,30 @@ func TestStore(t *testing.T) {
 			},
 		},
 		{
+			// The agent sends the final text as a non-final stream, then
+			// a final one; the SDK reads each on its own goroutine, so
+			// the final one can open first and the non-final one must
+			// not supersede it (seen in a CI rehearsal: the user's line
+			// came out after the agent's, at Flush).
+			name: "a final stream still open is not superseded by its non-final twin opening after it",
+			script: steps(
+				send(0, "s1", "seg", "hello", false),
+				openUser(500*ms, "s3", "seg", true),
+				openUser(501*ms, "s2", "seg", false),
+				chunk(502*ms, "s2", "hello there"),
+				chunk(502*ms, "s3", "hello there"),
+				closeStream(503*ms, "s2", nil),
+				closeStream(503*ms, "s3", nil),
+				send(2*time.Second, "a1", "seg2", "next", false),
+			),
+			want: []string{
+				`interim user seg "hello"`,
+				`interim user seg "hello there"`,
+				`final user seg "hello there"`,
+				`interim user seg2 "next"`,
+			},
+		},
+		{
 			name: "a superseded stream is ignored: the latest opened stream of a segment wins",
 			script: steps(
 				openUser(0, "s1", "seg", false),
