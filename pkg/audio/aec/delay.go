@@ -51,8 +51,8 @@ type delayEstimator struct {
 	maxLag int // estimator samples
 	window int // estimator samples
 
-	// The last window+maxLag samples of each signal, oldest first.
-	near, far []float64
+	// The last window+maxLag samples of each signal.
+	near, far history
 	// Box-car accumulators for the sample being decimated.
 	nearAcc, farAcc float64
 	accN            int
@@ -71,7 +71,7 @@ func newDelayEstimator(sampleRate int, maxDelay time.Duration) *delayEstimator {
 		measured:  -1,
 	}
 	n := e.window + e.maxLag
-	e.near, e.far = make([]float64, 0, n), make([]float64, 0, n)
+	e.near, e.far = newHistory(n), newHistory(n)
 	return e
 }
 
@@ -88,12 +88,12 @@ func (e *delayEstimator) push(near, far []int16) bool {
 		}
 		n, f := e.nearAcc/float64(e.decim)/32768, e.farAcc/float64(e.decim)/32768
 		e.nearAcc, e.farAcc, e.accN = 0, 0, 0
-		e.near = appendKeep(e.near, n)
-		e.far = appendKeep(e.far, f)
+		e.near.push(n)
+		e.far.push(f)
 		if math.Abs(f) > farAudible {
 			e.sinceEstimate++
 		}
-		if e.sinceEstimate >= int(estEvery.Seconds()*estRate) && len(e.far) == cap(e.far) {
+		if e.sinceEstimate >= int(estEvery.Seconds()*estRate) && e.far.full() {
 			e.sinceEstimate = 0
 			if e.estimate() {
 				changed = true
@@ -103,13 +103,29 @@ func (e *delayEstimator) push(near, far []int16) bool {
 	return changed
 }
 
-// appendKeep appends v to s, dropping the oldest sample when s is full.
-func appendKeep(s []float64, v float64) []float64 {
-	if len(s) == cap(s) {
-		s = s[:copy(s, s[1:])]
-	}
-	return append(s, v)
+// history keeps the last n samples of a signal. Pushing is amortised
+// O(1): the buffer holds up to 2n samples and moves the last n to its
+// front only when it is full, rather than shifting n samples for every
+// new one (4000 times a second, for each signal).
+type history struct {
+	n   int
+	buf []float64
 }
+
+func newHistory(n int) history { return history{n: n, buf: make([]float64, 0, 2*n)} }
+
+func (h *history) push(v float64) {
+	if len(h.buf) == cap(h.buf) {
+		h.buf = h.buf[:copy(h.buf, h.buf[len(h.buf)-h.n+1:])]
+	}
+	h.buf = append(h.buf, v)
+}
+
+// full reports whether n samples have been pushed.
+func (h *history) full() bool { return len(h.buf) >= h.n }
+
+// last returns the last n samples (all of them before full), oldest first.
+func (h *history) last() []float64 { return h.buf[max(0, len(h.buf)-h.n):] }
 
 // estimate correlates the last window of near with far at every lag and
 // updates the measured delay when two confident estimates in a row agree.
@@ -151,7 +167,8 @@ func (e *delayEstimator) bestLag() (int, float64) {
 
 // search returns the best lag in [from, to] and its correlation.
 func (e *delayEstimator) search(from, to int) (int, float64) {
-	near := e.near[len(e.near)-e.window:]
+	near, far := e.near.last(), e.far.last()
+	near = near[len(near)-e.window:]
 	var nn float64
 	for _, v := range near {
 		nn += v * v
@@ -160,8 +177,8 @@ func (e *delayEstimator) search(from, to int) (int, float64) {
 		return 0, 0
 	}
 	// far[start-lag : start-lag+window] lines up with near.
-	start := len(e.far) - e.window
-	seg := func(lag int) []float64 { return e.far[start-lag : start-lag+e.window] }
+	start := len(far) - e.window
+	seg := func(lag int) []float64 { return far[start-lag : start-lag+e.window] }
 	to = min(to, start)
 	if from > to {
 		return 0, 0
@@ -174,7 +191,7 @@ func (e *delayEstimator) search(from, to int) (int, float64) {
 	for lag := from; lag <= to; lag++ {
 		if lag > from {
 			// Slide the far energy by one sample.
-			out, in := e.far[start-lag+e.window], e.far[start-lag]
+			out, in := far[start-lag+e.window], far[start-lag]
 			ff += in*in - out*out
 		}
 		if ff <= 0 {

@@ -3,6 +3,7 @@ package aec
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -183,4 +184,23 @@ func BenchmarkStream48k(b *testing.B) {
 		off = end
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(audio.FrameDuration.Nanoseconds())*100, "%cpu")
+}
+
+// history returns the last n samples pushed, oldest first, across the
+// moves that keep its buffer bounded.
+func TestHistoryKeepsTheLastSamples(t *testing.T) {
+	h := newHistory(3)
+	for i := 1; i <= 20; i++ {
+		h.push(float64(i))
+		want := []float64{}
+		for v := max(1, i-2); v <= i; v++ {
+			want = append(want, float64(v))
+		}
+		if got := h.last(); !slices.Equal(got, want) {
+			t.Fatalf("after pushing 1..%d: last() = %v, want %v", i, got, want)
+		}
+		if h.full() != (i >= 3) || cap(h.buf) > 6 {
+			t.Fatalf("after %d pushes: full %v, capacity %d", i, h.full(), cap(h.buf))
+		}
+	}
 }
