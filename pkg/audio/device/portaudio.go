@@ -366,21 +366,25 @@ func (d *Device) speakerHeard() bool {
 	return muting && last != 0 && time.Since(d.started)-time.Duration(last-1) < d.hold
 }
 
-// check returns a failure.Device error when the device has stopped calling
-// back in direction dir.
-func (d *Device) check(dir Direction) error {
+// silence returns how long direction dir has gone without a callback
+// (since the start when it has had none), and the device's name there.
+func (d *Device) silence(dir Direction) (silent time.Duration, started bool, name string) {
 	last, name := d.lastIn.Load(), d.inInfo.Name
 	if dir == Output {
 		last, name = d.lastOut.Load(), d.outInfo.Name
 	}
 	since := time.Since(d.started)
 	if last == 0 {
-		if since > StartTimeout {
-			return lostError(dir, name, since)
-		}
-		return nil
+		return since, false, name
 	}
-	if silent := since - time.Duration(last-1); silent > LostTimeout {
+	return since - time.Duration(last-1), true, name
+}
+
+// check returns a failure.Device error when the device has stopped calling
+// back in direction dir.
+func (d *Device) check(dir Direction) error {
+	silent, started, name := d.silence(dir)
+	if (!started && silent > StartTimeout) || (started && silent > LostTimeout) {
 		return lostError(dir, name, silent)
 	}
 	return nil
@@ -392,15 +396,8 @@ func (d *Device) watch(dir Direction) error {
 	if err := d.check(dir); err != nil {
 		return err
 	}
-	last := d.lastIn.Load()
-	if dir == Output {
-		last = d.lastOut.Load()
-	}
+	silent, _, _ := d.silence(dir)
 	now := time.Since(d.started)
-	silent := now
-	if last != 0 {
-		silent = now - time.Duration(last-1)
-	}
 	if r := d.lastRestart.Load(); r != 0 && now-time.Duration(r-1) < StallTimeout {
 		return nil
 	}
