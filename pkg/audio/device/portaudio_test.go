@@ -354,13 +354,7 @@ func echoRun(t *testing.T, echoCancel bool) (echo, user []int16) {
 	}
 	echo = captured[len(reply):len(far)]
 
-	hello := loadSpeech(t, "hello.wav")
-	played := make(chan error, 1)
-	go func() { played <- s.Play(context.Background(), pulse.MicSink, hello) }()
-	user = readFor(t, d.Capture(), duration(hello)+300*time.Millisecond)
-	if err := <-played; err != nil {
-		t.Fatal(err)
-	}
+	user = userSays(t, s, d)
 	return echo, user
 }
 
@@ -428,12 +422,7 @@ func TestHalfDuplexMutesMicrophoneWhileSpeakerPlays(t *testing.T) {
 	readFor(t, d.Capture(), 500*time.Millisecond) // the last echo dies down
 
 	hello := loadSpeech(t, "hello.wav")
-	played := make(chan error, 1)
-	go func() { played <- s.Play(context.Background(), pulse.MicSink, hello) }()
-	user := readFor(t, d.Capture(), duration(hello)+300*time.Millisecond)
-	if err := <-played; err != nil {
-		t.Fatal(err)
-	}
+	user := userSays(t, s, d)
 	if got, want := audio.SpeechRatio(user), audio.SpeechRatio(hello); got < 0.8*want*float64(len(hello))/float64(len(user)) {
 		t.Errorf("with the speaker quiet, the user's speech ratio is %.2f, want about %.2f", got, want)
 	}
@@ -580,6 +569,20 @@ func TestCallbackCancelsEchoAtDeviceRate(t *testing.T) {
 	}
 }
 
+// userSays plays hello.wav into the virtual microphone and returns what
+// d's capture read meanwhile, and a little after.
+func userSays(t *testing.T, s *pulse.Server, d *Device) []int16 {
+	t.Helper()
+	hello := loadSpeech(t, "hello.wav")
+	played := make(chan error, 1)
+	go func() { played <- s.Play(context.Background(), pulse.MicSink, hello) }()
+	user := readFor(t, d.Capture(), duration(hello)+300*time.Millisecond)
+	if err := <-played; err != nil {
+		t.Fatal(err)
+	}
+	return user
+}
+
 func grepLines(s, sub string) string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
@@ -630,12 +633,7 @@ func TestStalledStreamIsRestarted(t *testing.T) {
 	}
 
 	hello := loadSpeech(t, "hello.wav")
-	played := make(chan error, 1)
-	go func() { played <- s.Play(context.Background(), pulse.MicSink, hello) }()
-	user := readFor(t, d.Capture(), duration(hello)+300*time.Millisecond)
-	if err := <-played; err != nil {
-		t.Fatal(err)
-	}
+	user := userSays(t, s, d)
 	if got, want := audio.SpeechRatio(user), audio.SpeechRatio(hello); got < 0.8*want*float64(len(hello))/float64(len(user)) {
 		t.Errorf("after the restart, the user's speech ratio is %.2f, want about %.2f", got, want)
 	}
