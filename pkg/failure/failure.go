@@ -67,11 +67,19 @@ func (k Kind) String() string {
 
 // Error is an error a person can act on: what went wrong (Msg), what to try
 // (Hint), and the underlying cause for errors.Is/As.
+//
+// Msg and Hint are in the terms of the package that failed: a library
+// knows a "server URL", not the flag a command reads it from. Cond names
+// the condition with one of that package's exported ErrX values, so that
+// a command can match it with errors.Is and say what to type instead
+// (cmd/webcall/hints.go does), the way gh's internal/ghcmd adds CLI
+// advice on top of errors from its inner packages.
 type Error struct {
 	Kind Kind
 	Msg  string
 	Hint string
 	Err  error
+	Cond error
 }
 
 func (e *Error) Error() string {
@@ -85,6 +93,11 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is the condition e names (Cond), so that
+// errors.Is(err, token.ErrNoURL) holds without the condition's own text
+// appearing in the message.
+func (e *Error) Is(target error) bool { return e.Cond != nil && e.Cond == target }
 
 // New returns an *Error of the given kind.
 func New(kind Kind, msg string) *Error { return &Error{Kind: kind, Msg: msg} }
@@ -102,6 +115,13 @@ func Wrap(kind Kind, err error, msg string) *Error {
 // WithHint sets what the user should try and returns e for chaining.
 func (e *Error) WithHint(hint string) *Error {
 	e.Hint = hint
+	return e
+}
+
+// WithCond names the condition (an exported ErrX value of the package
+// that failed) and returns e for chaining.
+func (e *Error) WithCond(cond error) *Error {
+	e.Cond = cond
 	return e
 }
 
