@@ -20,16 +20,26 @@
 //
 // # Threads and goroutines
 //
-// PortAudio calls the stream callback on a thread of its own. The callback
-// only copies: it takes the speaker's samples from the Playout, mixes the
-// microphone's samples down, and hands them (with the samples it just
-// played, for the echo canceller) to the capture queue. Everything else
-// happens on the caller's goroutines: resampling and echo cancellation in
+// PortAudio is reached through github.com/gordonklaus/portaudio, with its
+// blocking (read and write) streams. Each open stream has one goroutine
+// (stream.run, in stream.go) that owns it: it reads a period from the
+// microphone when one is there and writes one to the speaker when it has
+// room, and sleeps otherwise, never blocking inside PortAudio. Per period
+// it only copies: it takes the speaker's samples from the Playout, mixes
+// the microphone's samples down, and hands them (with what the speaker
+// played meanwhile, for the echo canceller) to the capture queue. It also
+// restarts its stream when no audio has moved for StallTimeout, and stops
+// and closes it when the device is closed. Everything else happens on the
+// caller's goroutines: resampling and echo cancellation in
 // Capture.ReadFrame, resampling in Playback.Write. A device that stops
-// calling back (unplugged, PulseAudio gone) is noticed by those calls'
-// timeouts (LostTimeout), never by a hang. Open and Close bound their
+// moving audio (unplugged, PulseAudio gone) is noticed by those calls'
+// checks (LostTimeout), never by a hang. Open and Close bound their
 // PortAudio calls with timeouts too; a call still stuck in PortAudio after
 // its timeout is left to finish on its own goroutine.
+//
+// The only cgo of the package's own is cstderr_linux.c, which the module
+// has no counterpart for: it points C's stderr, where ALSA and JACK print,
+// at the debug log.
 //
 // # Terminal noise
 //
@@ -75,23 +85,22 @@ func (d Direction) String() string {
 }
 
 const (
-	// StartTimeout is how long a stream may take to deliver its first
-	// audio; PulseAudio can take most of a second to start a stream.
-	StartTimeout = 5 * time.Second
-	// LostTimeout is how long a running stream may go without calling
-	// back before the device counts as lost. A working device calls back
-	// every few milliseconds, but a sound server on a loaded machine can
-	// stall a stream for a second or two (seen once: PulseAudio on two
-	// busy cores ended a terminal call at 2 s), so only a longer silence
-	// means the device is gone.
-	LostTimeout = 4 * time.Second
-	// StallTimeout is how long a stream may go without calling back
-	// before webcall restarts it. A stream can also get stuck for good
-	// while its device is fine (seen in tests: a PulseAudio stream that
-	// never delivered its first block on a busy machine); restarting
-	// it, once a StallTimeout, gives it a chance to recover before
-	// StartTimeout or LostTimeout ends the call.
-	StallTimeout = time.Second
+	// StallTimeout is how long a direction may go without audio before
+	// its stream is restarted. A working stream moves a period every
+	// 10 ms, but a PulseAudio null sink (what containers and CI give a
+	// program for a speaker or a microphone) holds a new stream's audio
+	// back for up to 2 s, and again after every underrun: a restart
+	// within those 2 s starts the wait over and never lets the stream
+	// begin. A stream can also get stuck for good while its device is
+	// fine; restarting it, once a StallTimeout, gives it a chance to
+	// recover before LostTimeout ends the call.
+	StallTimeout = 3 * time.Second
+	// LostTimeout is how long a direction may go without audio, from the
+	// start or since it last moved, before the device counts as lost:
+	// long enough for a stream restarted after StallTimeout to sit out
+	// another 2 s hold of a null sink, with some slack for a busy
+	// machine.
+	LostTimeout = 6 * time.Second
 	// OpenTimeout bounds opening a device (PortAudio's start-up, device
 	// queries and stream start), so that an audio system that does not
 	// answer makes an error, not a hang.
@@ -117,11 +126,12 @@ const EchoWarmup = 2 * time.Second
 // played on the speaker counts as sound for half-duplex.
 const audibleLevel = 100
 
-// Hints for device errors. They name the command-line ways out because a
-// device error always ends up in front of a person at a terminal.
+// Hints for device errors, in the device layer's own words; a command
+// that knows its flags says more (each error names its condition, see
+// errors.go).
 const (
-	hintList = "run `webcall devices` to see the devices, or use --input FILE to call without a microphone"
-	hintLost = "check that the device is still connected (`webcall devices`), or use --input FILE to call without a microphone"
+	hintList = "check which audio devices there are, or make the call from an audio file instead of a microphone"
+	hintLost = "check that the device is still connected, or make the call from an audio file instead of a microphone"
 )
 
 // ErrClosed is returned by ReadFrame and Write after Close.
@@ -181,7 +191,7 @@ type Config struct {
 	// ALSA, JACK and PortAudio printed. Nil discards them.
 	Log *slog.Logger
 	// Restarted, if set, is called each time a stalled stream has been
-	// restarted (see StallTimeout), with how long it had been silent and
+	// restarted (see StallTimeout), with how long it had been quiet and
 	// the error if it could not be opened and started again. It is
 	// called on the device's own goroutine, never after Close returns.
 	Restarted func(silent time.Duration, err error)
@@ -213,7 +223,7 @@ func Find(devs []Info, spec string, dir Direction) (Info, error) {
 			return usable[0], nil
 		}
 		return Info{}, failure.Newf(failure.Device, "there is no default audio %s device; devices with %ss: %s", dir, dir, listNames(usable)).
-			WithHint(fmt.Sprintf("pick one with --%s-device INDEX or NAME (see `webcall devices`)", dir))
+			WithHint("pick one by its index or by part of its name").WithCond(ErrNoDefault)
 	}
 	if idx, err := strconv.Atoi(spec); err == nil {
 		for _, d := range devs {
@@ -222,12 +232,12 @@ func Find(devs []Info, spec string, dir Direction) (Info, error) {
 			}
 			if d.Channels(dir) == 0 {
 				return Info{}, failure.Newf(failure.Device, "audio device %s has no %ss; devices with %ss: %s", d, dir, dir, listNames(usable)).
-					WithHint(hintList)
+					WithHint(hintList).WithCond(ErrNotFound)
 			}
 			return d, nil
 		}
 		return Info{}, failure.Newf(failure.Device, "there is no audio device %d; devices with %ss: %s", idx, dir, listNames(usable)).
-			WithHint(hintList)
+			WithHint(hintList).WithCond(ErrNotFound)
 	}
 	var matches []Info
 	for _, d := range usable {
@@ -243,10 +253,10 @@ func Find(devs []Info, spec string, dir Direction) (Info, error) {
 		return matches[0], nil
 	case 0:
 		return Info{}, failure.Newf(failure.Device, "no audio %s device matches %q; devices with %ss: %s", dir, spec, dir, listNames(usable)).
-			WithHint(hintList)
+			WithHint(hintList).WithCond(ErrNotFound)
 	default:
 		return Info{}, failure.Newf(failure.Device, "%q matches %d audio %s devices: %s", spec, len(matches), dir, listNames(matches)).
-			WithHint("give the device's index, or more of its name")
+			WithHint("give the device's index, or more of its name").WithCond(ErrAmbiguous)
 	}
 }
 
@@ -260,14 +270,14 @@ func listNames(devs []Info) string {
 
 func noDevices(dir Direction) error {
 	return failure.Newf(failure.Device, "no audio %s devices found (no sound card, or the sound server is not running)", dir).
-		WithHint("check `webcall devices`; use --input FILE (and --output FILE) to call without audio devices")
+		WithHint("check that the sound server runs, or make the call from and to audio files").WithCond(ErrNoDevice)
 }
 
 // lostError is the error for a device that stopped delivering or taking
 // audio mid-stream.
 func lostError(dir Direction, name string, silent time.Duration) error {
 	return failure.Newf(failure.Device, "the audio %s device %q stopped responding (no audio for %s): it was unplugged or its sound server went away",
-		dir, name, silent.Round(100*time.Millisecond)).WithHint(hintLost)
+		dir, name, silent.Round(100*time.Millisecond)).WithHint(hintLost).WithCond(ErrLost)
 }
 
 // PlayoutStats are the numbers a Playback reports at the end of a call.

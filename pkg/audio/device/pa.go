@@ -2,222 +2,234 @@
 
 package device
 
-// A minimal binding of the PortAudio calls webcall needs. It replaces
-// github.com/gordonklaus/portaudio, whose callback streams pass an integer
-// id to C as a pointer (which Go's pointer checks, on under -race, reject)
-// and call back through reflection on every block.
-
-/*
-#cgo pkg-config: portaudio-2.0
-#include <stdint.h>
-#include <stdlib.h>
-#include <portaudio.h>
-
-PaError webcall_pa_open(PaStream **stream, const PaStreamParameters *in, const PaStreamParameters *out,
-                        double rate, unsigned long frames, uintptr_t handle);
-*/
-import "C"
+// PortAudio through github.com/gordonklaus/portaudio. This file is all the
+// package knows of the module: starting and stopping the library, the
+// device list, the stream format, and PortAudio's errors.
 
 import (
-	"fmt"
-	"runtime/cgo"
+	"errors"
+	"slices"
+	"sync"
 	"time"
-	"unsafe"
+
+	"github.com/gordonklaus/portaudio"
+
+	"github.com/webcall-cli/webcall/pkg/audio"
 )
 
-// paError is an error PortAudio returned, with the host API's own error
-// when PortAudio passed one on.
-type paError struct {
-	code     C.PaError
-	text     string
-	hostCode int64 // the host API's error code (ALSA: a negative errno)
-}
+// paMu serialises PortAudio's global calls (initialise, terminate, device
+// queries, opening, starting and closing streams), which PortAudio does
+// not make thread-safe. The module keeps global state of its own (its
+// count of Initialize calls, its cached device list) without a lock, so
+// every call into it outside a running stream's own reads and writes
+// holds paMu too.
+var paMu sync.Mutex
 
-func (e *paError) Error() string {
-	if e.hostCode != 0 {
-		return fmt.Sprintf("%s (host error %d)", e.text, e.hostCode)
+// paInitialize starts PortAudio. Call with paMu held.
+func paInitialize() error {
+	if err := portaudio.Initialize(); err != nil {
+		return err
 	}
-	return e.text
+	skipUncheckedStreamIDs.Do(skipStreamIDs)
+	return nil
 }
 
-// busy reports whether the device is held by another program.
-func (e *paError) busy() bool {
-	const ebusy = 16
-	return e.code == C.paDeviceUnavailable || e.hostCode == -ebusy
-}
+// paTerminate stops PortAudio. Call with paMu held.
+func paTerminate() { _ = portaudio.Terminate() }
 
-func paErr(code C.PaError) error {
-	if code >= 0 {
-		return nil
+// The module hands each stream's number to C as PortAudio's user-data
+// pointer (unsafe.Pointer(id)). Go's pointer checks, which -race turns on,
+// reject such a pointer for the numbers 1 to 4095 ("checkptr: pointer
+// arithmetic computed bad pointer value"), so the second stream a process
+// opens crashes a -race build; from 4096 on the "pointer" points at
+// unmapped low memory and passes. The module takes a number for every
+// OpenStream call before it looks at the arguments, and an OpenStream
+// without buffers fails before it reaches C, so such calls move its
+// counter past the range, once per process, for a few microseconds.
+// Every device test opens many streams under -race, so a module whose
+// numbering changed would fail them rather than a user's program.
+var skipUncheckedStreamIDs sync.Once
+
+const firstCheckedStreamID = 4096
+
+func skipStreamIDs() {
+	for range firstCheckedStreamID {
+		_, _ = portaudio.OpenStream(portaudio.StreamParameters{})
 	}
-	e := &paError{code: code, text: C.GoString(C.Pa_GetErrorText(code))}
-	if code == C.paUnanticipatedHostError {
-		if info := C.Pa_GetLastHostErrorInfo(); info != nil {
-			e.hostCode = int64(info.errorCode)
-			if t := C.GoString(info.errorText); t != "" {
-				e.text = t
-			}
-		}
-	}
-	return e
 }
 
-func paInitialize() error { return paErr(C.Pa_Initialize()) }
-
-func paTerminate() { C.Pa_Terminate() }
-
-// paDevice is PortAudio's description of a device.
+// paDevice is PortAudio's description of a device, and ours.
 type paDevice struct {
 	Info
-	lowInLatency, lowOutLatency time.Duration
+	pa *portaudio.DeviceInfo
 }
 
-// paDevices lists the devices. Call between paInitialize and paTerminate.
+// paDevices lists the devices. Call with paMu held, between paInitialize
+// and paTerminate.
 func paDevices() ([]paDevice, error) {
-	n := C.Pa_GetDeviceCount()
-	if n < 0 {
-		return nil, paErr(C.PaError(n))
+	devs, err := portaudio.Devices()
+	if err != nil {
+		return nil, err
 	}
-	defIn, defOut := C.Pa_GetDefaultInputDevice(), C.Pa_GetDefaultOutputDevice()
-	devs := make([]paDevice, 0, int(n))
-	for i := C.PaDeviceIndex(0); i < C.PaDeviceIndex(n); i++ {
-		d := C.Pa_GetDeviceInfo(i)
-		if d == nil {
-			continue
-		}
+	// No default device is not an error: Find says so when one is needed.
+	defIn, defOut := -1, -1
+	if d, err := portaudio.DefaultInputDevice(); err == nil {
+		defIn = d.Index
+	}
+	if d, err := portaudio.DefaultOutputDevice(); err == nil {
+		defOut = d.Index
+	}
+	out := make([]paDevice, 0, len(devs))
+	for _, d := range devs {
 		var host string
-		if h := C.Pa_GetHostApiInfo(d.hostApi); h != nil {
-			host = C.GoString(h.name)
+		if d.HostApi != nil {
+			host = d.HostApi.Name
 		}
-		devs = append(devs, paDevice{
+		out = append(out, paDevice{
 			Info: Info{
-				Index:          int(i),
-				Name:           C.GoString(d.name),
+				Index:          d.Index,
+				Name:           d.Name,
 				HostAPI:        host,
-				InputChannels:  int(d.maxInputChannels),
-				OutputChannels: int(d.maxOutputChannels),
-				DefaultRate:    float64(d.defaultSampleRate),
-				DefaultInput:   i == defIn,
-				DefaultOutput:  i == defOut,
+				InputChannels:  d.MaxInputChannels,
+				OutputChannels: d.MaxOutputChannels,
+				DefaultRate:    d.DefaultSampleRate,
+				DefaultInput:   d.Index == defIn,
+				DefaultOutput:  d.Index == defOut,
 			},
-			lowInLatency:  seconds(d.defaultLowInputLatency),
-			lowOutLatency: seconds(d.defaultLowOutputLatency),
+			pa: d,
 		})
 	}
-	return devs, nil
+	return out, nil
 }
-
-func seconds(t C.PaTime) time.Duration { return time.Duration(float64(t) * float64(time.Second)) }
 
 // paParams describes a stream: either device may be nil.
 type paParams struct {
-	in, out         *paDevice
-	inCh, outCh     int
-	rate            float64
-	framesPerBuffer int
+	in, out     *paDevice
+	inCh, outCh int
+	rate        float64
+	frames      int // per period, the stream's unit of reading and writing
 }
 
-// c returns PortAudio's parameters for p, 16-bit interleaved, in C memory
-// (PortAudio keeps no pointer to them); free them with C.free.
-func (p paParams) c() (in, out *C.PaStreamParameters) {
-	mk := func(d *paDevice, ch int, latency time.Duration) *C.PaStreamParameters {
-		if d == nil {
-			return nil
-		}
-		sp := (*C.PaStreamParameters)(C.calloc(1, C.size_t(unsafe.Sizeof(C.PaStreamParameters{}))))
-		sp.device = C.PaDeviceIndex(d.Index)
-		sp.channelCount = C.int(ch)
-		sp.sampleFormat = C.paInt16
-		sp.suggestedLatency = C.PaTime(latency.Seconds())
-		return sp
-	}
+// module returns the module's parameters for p: 16-bit interleaved, at
+// each device's low latency (PulseAudio reports 20 ms in, 30 ms out).
+func (p paParams) module() portaudio.StreamParameters {
+	sp := portaudio.StreamParameters{SampleRate: p.rate, FramesPerBuffer: p.frames}
 	if p.in != nil {
-		in = mk(p.in, p.inCh, p.in.lowInLatency)
+		sp.Input = portaudio.StreamDeviceParameters{Device: p.in.pa, Channels: p.inCh, Latency: p.in.pa.DefaultLowInputLatency}
 	}
 	if p.out != nil {
-		out = mk(p.out, p.outCh, p.out.lowOutLatency)
+		sp.Output = portaudio.StreamDeviceParameters{Device: p.out.pa, Channels: p.outCh, Latency: p.out.pa.DefaultLowOutputLatency}
+	}
+	return sp
+}
+
+// buffers returns a period's interleaved buffers for p (nil for a
+// direction p does not have), which also tell the module the sample
+// format.
+func (p paParams) buffers() (in, out []int16) {
+	if p.in != nil {
+		in = make([]int16, p.frames*p.inCh)
+	}
+	if p.out != nil {
+		out = make([]int16, p.frames*p.outCh)
 	}
 	return in, out
 }
 
-func freeParams(in, out *C.PaStreamParameters) {
-	C.free(unsafe.Pointer(in))
-	C.free(unsafe.Pointer(out))
-}
-
-// paSupported reports whether the devices can run a stream of p.
-func paSupported(p paParams) error {
-	in, out := p.c()
-	defer freeParams(in, out)
-	if r := C.Pa_IsFormatSupported(in, out, C.double(p.rate)); r != C.paFormatIsSupported {
-		return paErr(r)
-	}
-	return nil
-}
-
-// paCallback receives each block: in and out are interleaved, for the
-// same number of frames; either is nil for a one-way stream. It runs on
-// PortAudio's thread and must return quickly.
-type paCallback func(in, out []int16)
-
-type callbackState struct {
-	fn          paCallback
-	inCh, outCh int
-}
-
-// paStream is an open PortAudio stream.
-type paStream struct {
-	s      unsafe.Pointer // PaStream is void
-	handle cgo.Handle
-	params paParams // what it was opened with, to open it again
-}
-
-func paOpen(p paParams, fn paCallback) (*paStream, error) {
-	in, out := p.c()
-	defer freeParams(in, out)
-	h := cgo.NewHandle(&callbackState{fn: fn, inCh: p.inCh, outCh: p.outCh})
-	var s unsafe.Pointer
-	if err := paErr(C.webcall_pa_open(&s, in, out, C.double(p.rate), C.ulong(p.framesPerBuffer), C.uintptr_t(h))); err != nil {
-		h.Delete()
-		return nil, err
-	}
-	return &paStream{s: s, handle: h, params: p}, nil
-}
-
-//export webcallPaBlock
-func webcallPaBlock(handle C.uintptr_t, in, out *C.int16_t, frames C.ulong) {
-	st := cgo.Handle(handle).Value().(*callbackState)
-	var inBuf, outBuf []int16
+// args are the buffers as OpenStream and IsFormatSupported take them: one
+// per direction the stream has.
+func bufferArgs(in, out []int16) []any {
+	var args []any
 	if in != nil {
-		inBuf = unsafe.Slice((*int16)(unsafe.Pointer(in)), int(frames)*st.inCh)
+		args = append(args, in)
 	}
 	if out != nil {
-		outBuf = unsafe.Slice((*int16)(unsafe.Pointer(out)), int(frames)*st.outCh)
+		args = append(args, out)
 	}
-	st.fn(inBuf, outBuf)
+	return args
 }
 
-func (s *paStream) start() error { return paErr(C.Pa_StartStream(s.s)) }
-
-// stop ends the stream after the speaker has played what it holds.
-func (s *paStream) stop() error { return paErr(C.Pa_StopStream(s.s)) }
-
-// abort ends the stream at once.
-func (s *paStream) abort() error { return paErr(C.Pa_AbortStream(s.s)) }
-
-// close releases the stream; no callback runs after it returns.
-func (s *paStream) close() error {
-	err := paErr(C.Pa_CloseStream(s.s))
-	s.handle.Delete()
-	return err
+// paSupported reports whether the devices can run a stream of p. Call
+// with paMu held.
+func paSupported(p paParams) error {
+	in, out := p.buffers()
+	return portaudio.IsFormatSupported(p.module(), bufferArgs(in, out)...)
 }
 
-// latency returns the stream's input and output latencies as PortAudio
+// paOpen opens a blocking stream of p that reads into in and writes from
+// out. Call with paMu held.
+func paOpen(p paParams, in, out []int16) (*portaudio.Stream, error) {
+	return portaudio.OpenStream(p.module(), bufferArgs(in, out)...)
+}
+
+// negotiate picks the stream format: 48 kHz when the devices take it, else
+// the output's (or input's) default rate; mono when they take it, else
+// two channels (mixed down or duplicated). Call with paMu held.
+func negotiate(in, out *paDevice) (paParams, error) {
+	rates := []float64{audio.SampleRate}
+	for _, dev := range []*paDevice{out, in} {
+		if dev != nil && dev.DefaultRate >= 8000 && !slices.Contains(rates, float64(int(dev.DefaultRate))) {
+			rates = append(rates, float64(int(dev.DefaultRate)))
+		}
+	}
+	channels := func(max int) []int {
+		if max >= 2 {
+			return []int{1, 2}
+		}
+		return []int{1}
+	}
+	inChans, outChans := []int{0}, []int{0}
+	if in != nil {
+		inChans = channels(in.InputChannels)
+	}
+	if out != nil {
+		outChans = channels(out.OutputChannels)
+	}
+	var firstErr error
+	for _, rate := range rates {
+		for _, ic := range inChans {
+			for _, oc := range outChans {
+				p := paParams{in: in, out: out, inCh: ic, outCh: oc, rate: rate,
+					frames: int(rate * blockDuration.Seconds())}
+				err := paSupported(p)
+				if err == nil {
+					return p, nil
+				}
+				if firstErr == nil {
+					firstErr = err
+				}
+			}
+		}
+	}
+	return paParams{}, firstErr
+}
+
+// isBusy reports whether err is PortAudio's way of saying another program
+// holds the device.
+func isBusy(err error) bool {
+	const ebusy = 16
+	var host portaudio.UnanticipatedHostError
+	if errors.As(err, &host) {
+		return host.Code == -ebusy
+	}
+	var pe portaudio.Error
+	return errors.As(err, &pe) && pe == portaudio.DeviceUnavailable
+}
+
+// isXrun reports whether err only says that audio was dropped (the
+// microphone's buffer overflowed) or a gap was played (the speaker's ran
+// dry): the read or write itself happened.
+func isXrun(err error) bool {
+	var pe portaudio.Error
+	return errors.As(err, &pe) && (pe == portaudio.InputOverflowed || pe == portaudio.OutputUnderflowed)
+}
+
+// latencies returns a stream's input and output latencies as PortAudio
 // reports them.
-func (s *paStream) latency() (in, out time.Duration) {
-	info := C.Pa_GetStreamInfo(s.s)
+func latencies(s *portaudio.Stream) (in, out time.Duration) {
+	info := s.Info()
 	if info == nil {
 		return 0, 0
 	}
-	return seconds(info.inputLatency), seconds(info.outputLatency)
+	return info.InputLatency, info.OutputLatency
 }

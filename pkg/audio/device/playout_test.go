@@ -157,7 +157,7 @@ func TestPlayoutFlush(t *testing.T) {
 	}
 }
 
-// The receive path writes while the device callback reads.
+// The receive path writes while the stream's goroutine reads.
 func TestPlayoutConcurrentUse(t *testing.T) {
 	p := NewPlayout(testRate)
 	var wg sync.WaitGroup

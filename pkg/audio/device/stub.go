@@ -12,7 +12,7 @@ import (
 
 func unsupported() error {
 	return failure.New(failure.Device, "built without audio device support (-tags noportaudio)").
-		WithHint("use --input FILE (and --output FILE), or rebuild without -tags noportaudio")
+		WithHint("make the call from and to audio files, or rebuild without -tags noportaudio").WithCond(ErrUnsupported)
 }
 
 // List fails: this build has no PortAudio.
