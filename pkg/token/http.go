@@ -178,6 +178,16 @@ func detailText(raw json.RawMessage) string {
 	return ""
 }
 
+// jsonProblem describes a JSON syntax error by position, without echoing
+// the input, which may hold secrets.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	}
+	return "it does not parse"
+}
+
 // clip makes remote text safe to print on one line: control characters
 // (which could move the cursor or recolour the terminal) become spaces, and
 // it is cut at 300 characters.
