@@ -4,18 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/webcall-cli/webcall/pkg/call"
 	"github.com/webcall-cli/webcall/pkg/failure"
 	"github.com/webcall-cli/webcall/pkg/redact"
 	"github.com/webcall-cli/webcall/pkg/token"
@@ -235,58 +232,37 @@ func (o *credentialOptions) liveKitSource(env func(string) string, warn io.Write
 	warnPlain(warn, "--token", o.token, envToken)
 	warnPlain(warn, "--api-secret", o.apiSecret, envAPISecret)
 
+	// Each source's Check is what its Fetch would refuse; calling it here
+	// fails before any input is loaded.
 	switch {
 	case tok != "":
 		if f := o.participant.set(); f != "" {
 			return nil, failure.Newf(failure.Usage, "%s has no effect with a ready token: the token already fixes the room, the identity and the agent dispatch", f).
 				WithHint("mint the token here with --api-key/--api-secret to choose these, or ask your token server for them (--token-endpoint)")
 		}
-		if serverURL == "" {
-			return nil, errNoURL()
-		}
-		// Fetch checks these too; checking now fails before any input is
-		// loaded.
-		if _, err := token.NormalizeURL(serverURL); err != nil {
+		s := token.Static{URL: serverURL, Token: tok}
+		if err := s.Check(); err != nil {
 			return nil, err
 		}
-		if err := token.CheckExpiry(tok, time.Now()); err != nil {
-			return nil, err
-		}
-		return token.Static{URL: serverURL, Token: tok}, nil
+		return s, nil
 	case key != "" || secret != "":
-		if key == "" {
-			return nil, failure.New(failure.Usage, "an API secret was given without its API key").
-				WithHint("set " + envAPIKey + " or pass --api-key")
-		}
-		if secret == "" {
-			return nil, failure.New(failure.Usage, "an API key was given without its API secret").
-				WithHint("set " + envAPISecret + " (or pass --api-secret)")
-		}
-		if serverURL == "" {
-			return nil, errNoURL()
-		}
-		if _, err := token.NormalizeURL(serverURL); err != nil {
-			return nil, err
-		}
 		m, err := o.participant.minted()
 		if err != nil {
 			return nil, err
 		}
 		m.URL, m.APIKey, m.APISecret = serverURL, key, secret
+		if err := m.Check(); err != nil {
+			return nil, err
+		}
 		return m, nil
 	default:
-		return nil, failure.New(failure.Usage, "no credentials for the call").
-			WithHint("give the server with --url (or " + envURL + ") and either a token (" + envToken + ") or an API key and secret to mint one (" +
-				envAPIKey + ", " + envAPISecret + "); or use --token-endpoint, or --provider hms")
+		// The condition call.Run would report, found before any input is
+		// loaded; hints.go says which flags give credentials.
+		return nil, failure.New(failure.Usage, "no credentials for the call").WithCond(call.ErrNoCredentials)
 	}
 }
 
 func (o *credentialOptions) endpointSource(env func(string) string, warn io.Writer) (token.Source, error) {
-	u, err := url.Parse(o.tokenEndpoint)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, failure.New(failure.Usage, "--token-endpoint must be an http:// or https:// URL").
-			WithHint("e.g. --token-endpoint https://your-backend.example.com/api/token")
-	}
 	header, err := parseHeaders(o.headers, warn)
 	if err != nil {
 		return nil, err
@@ -297,18 +273,14 @@ func (o *credentialOptions) endpointSource(env func(string) string, warn io.Writ
 		ServerURL: firstTrimmed(o.url, env(envURL)),
 		UserAgent: userAgent(),
 	}
-	if e.ServerURL != "" {
-		if _, err := token.NormalizeURL(e.ServerURL); err != nil {
-			return nil, err
-		}
-	}
 	if o.data != "" {
-		if e.Body, err = readJSONArg("--data", o.data); err != nil {
+		if e.Body, err = readFileArg("--data", o.data); err != nil {
 			return nil, err
 		}
-		return e, nil
+	} else if e.Request, err = o.participant.endpointRequest(); err != nil {
+		return nil, err
 	}
-	if e.Request, err = o.participant.endpointRequest(); err != nil {
+	if err := e.Check(); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -326,28 +298,29 @@ func (o *credentialOptions) hmsSource(env func(string) string, warn io.Writer) (
 		UserAgent:   userAgent(),
 	}
 	if o.assistantOverride != "" {
-		if h.AssistantOverride, err = readJSONArg("--assistant-override", o.assistantOverride); err != nil {
+		if h.AssistantOverride, err = readFileArg("--assistant-override", o.assistantOverride); err != nil {
 			return nil, err
 		}
 	}
 	if o.assistant != "" {
-		if h.Assistant, err = readJSONArg("--assistant", o.assistant); err != nil {
+		if h.Assistant, err = readFileArg("--assistant", o.assistant); err != nil {
 			return nil, err
 		}
 	}
 	if h.Metadata, err = parseKeyValues("--metadata", o.metadata); err != nil {
 		return nil, err
 	}
-	// Check the request now, before any audio is loaded or anything is
-	// sent: Fetch would check it too, but only when the call starts.
-	if _, err := h.RequestBody(); err != nil {
+	// Check what Fetch would refuse now, before any audio is loaded or
+	// anything is sent: Fetch runs only when the call starts.
+	if err := h.Check(); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
 // hmsKey finds the HMS organization key: --api-key (works, but warns),
-// --api-key-file, or HMS_API_KEY.
+// --api-key-file, or HMS_API_KEY. None is not an error here: the source's
+// Check reports it (token.ErrNoHMSKey).
 func (o *credentialOptions) hmsKey(env func(string) string, warn io.Writer) (string, error) {
 	if o.apiKey != "" && o.apiKeyFile != "" {
 		return "", failure.New(failure.Usage, "--api-key and --api-key-file both given").
@@ -368,16 +341,7 @@ func (o *credentialOptions) hmsKey(env func(string) string, warn io.Writer) (str
 		key = firstTrimmed(env(envHMSKey))
 		redact.Add(key)
 	}
-	if key == "" {
-		return "", failure.New(failure.Usage, "no HMS API key given").
-			WithHint("set " + envHMSKey + ", or pass --api-key-file with a file that holds the key (dashboard: Settings > API Keys)")
-	}
 	return key, nil
-}
-
-func errNoURL() error {
-	return failure.New(failure.Usage, "no LiveKit server URL given").
-		WithHint("pass --url wss://<project>.livekit.cloud (or set " + envURL + "); for a local server use ws://127.0.0.1:7880")
 }
 
 // set names the first participant flag that was given, or "".
@@ -387,19 +351,8 @@ func (p *participantOptions) set() string {
 		"--agent-name", p.agentName, "--agent-metadata", p.agentMetadata)
 }
 
-func (p *participantOptions) checkAgent() error {
-	if p.agentMetadata != "" && p.agentName == "" {
-		return failure.New(failure.Usage, "--agent-metadata needs --agent-name").
-			WithHint("pass --agent-name with the name the agent worker registered under")
-	}
-	return nil
-}
-
 // minted is a minting source for these options, without URL and keys.
 func (p *participantOptions) minted() (token.Minted, error) {
-	if err := p.checkAgent(); err != nil {
-		return token.Minted{}, err
-	}
 	attrs, err := parseKeyValues("--attribute", p.attributes)
 	if err != nil {
 		return token.Minted{}, err
@@ -416,9 +369,6 @@ func (p *participantOptions) minted() (token.Minted, error) {
 }
 
 func (p *participantOptions) endpointRequest() (token.EndpointRequest, error) {
-	if err := p.checkAgent(); err != nil {
-		return token.EndpointRequest{}, err
-	}
 	attrs, err := parseKeyValues("--attribute", p.attributes)
 	if err != nil {
 		return token.EndpointRequest{}, err
@@ -430,7 +380,9 @@ func (p *participantOptions) endpointRequest() (token.EndpointRequest, error) {
 		ParticipantMetadata:   p.metadata,
 		ParticipantAttributes: attrs,
 	}
-	if p.agentName != "" {
+	// Metadata without a name is passed on too, for Endpoint.Check to
+	// refuse: the rule is the same as for a minted token's dispatch.
+	if p.agentName != "" || p.agentMetadata != "" {
 		r.RoomConfig = &token.EndpointRoomConfig{Agents: []token.EndpointAgent{{AgentName: p.agentName, Metadata: p.agentMetadata}}}
 	}
 	return r, nil
@@ -488,33 +440,18 @@ func withoutPath(err error) error {
 	return err
 }
 
-// readJSONArg reads a JSON|@file flag value and checks that it is JSON.
-func readJSONArg(flag, value string) (json.RawMessage, error) {
-	b := []byte(value)
-	from := "the value of " + flag
-	if path, ok := strings.CutPrefix(value, "@"); ok {
-		var err error
-		if b, err = os.ReadFile(path); err != nil {
-			return nil, failure.Wrap(failure.Input, withoutPath(err), fmt.Sprintf("cannot read the file %q given to %s", path, flag))
-		}
-		from = fmt.Sprintf("the file %q given to %s", path, flag)
+// readFileArg reads a flag value given as TEXT or @FILE. What the text
+// must be (JSON, for every such flag so far) is the domain's to check.
+func readFileArg(flag, value string) ([]byte, error) {
+	path, ok := strings.CutPrefix(value, "@")
+	if !ok {
+		return bytes.TrimSpace([]byte(value)), nil
 	}
-	b = bytes.TrimSpace(b)
-	if err := json.Unmarshal(b, new(any)); err != nil {
-		return nil, failure.Newf(failure.Input, "%s is not valid JSON (%v)", from, jsonProblem(err)).
-			WithHint(`write JSON such as '{"first_message": "Hello!"}', quoted for the shell, or give @file`)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, failure.Wrap(failure.Input, withoutPath(err), fmt.Sprintf("cannot read the file %q given to %s", path, flag))
 	}
-	return b, nil
-}
-
-// jsonProblem describes a JSON syntax error by position, without echoing
-// the input, which may hold secrets.
-func jsonProblem(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("syntax error at byte %d", se.Offset)
-	}
-	return "it does not parse"
+	return bytes.TrimSpace(b), nil
 }
 
 // parseKeyValues parses repeated key=value flags. Keys are kept exactly as
