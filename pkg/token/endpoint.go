@@ -86,7 +86,7 @@ func (e Endpoint) Check() error {
 	}
 	if e.Body != nil {
 		if err := json.Unmarshal(e.Body, new(any)); err != nil {
-			return failure.Newf(failure.Input, "the token request body is not valid JSON (%s)", jsonProblem(err)).WithCond(ErrBadRequestBody).
+			return failure.Newf(failure.Input, "the token request body is not valid JSON (%s)", jsonProblem(e.Body, err)).WithCond(ErrBadRequestBody).
 				WithHint(`write JSON such as {"room_name": "support-1"}`)
 		}
 	} else if rc := e.Request.RoomConfig; rc != nil {

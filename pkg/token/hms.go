@@ -154,13 +154,14 @@ func hmsUsage(apiWords string, cond error, hint string) error {
 }
 
 // jsonObject decodes a JSON object, keeping every member's value exactly
-// as written; what names it in messages. nil in, nil out.
+// as written; what names it in messages. nil in, nil out; empty is not
+// JSON (an empty file given for it, say).
 func jsonObject(raw json.RawMessage, what string, cond error, hint string) (map[string]json.RawMessage, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
+	if raw == nil {
 		return nil, nil
 	}
 	if err := json.Unmarshal(raw, new(any)); err != nil {
-		return nil, failure.Newf(failure.Input, "%s is not valid JSON (%s)", what, jsonProblem(err)).WithCond(cond).WithHint(hint)
+		return nil, failure.Newf(failure.Input, "%s is not valid JSON (%s)", what, jsonProblem(raw, err)).WithCond(cond).WithHint(hint)
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {

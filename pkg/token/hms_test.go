@@ -166,6 +166,8 @@ func TestHMSLocalValidation(t *testing.T) {
 			"the assistant override is not a JSON object", ErrBadOverride},
 		{"override not json", HMS{AssistantID: hmsAssistant, AssistantOverride: json.RawMessage(`{"a":}`)}, failure.Input,
 			"the assistant override is not valid JSON (syntax error at byte 6)", ErrBadOverride},
+		{"override empty", HMS{AssistantID: hmsAssistant, AssistantOverride: json.RawMessage{}}, failure.Input,
+			"the assistant override is not valid JSON (it is empty)", ErrBadOverride},
 		{"assistant not json", HMS{Assistant: json.RawMessage(`{stt`)}, failure.Input,
 			"the inline assistant is not valid JSON (syntax error at byte 2)", ErrBadAssistant},
 		{"assistant not an object", HMS{Assistant: json.RawMessage(`"x"`)}, failure.Input,

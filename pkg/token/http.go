@@ -178,9 +178,12 @@ func detailText(raw json.RawMessage) string {
 	return ""
 }
 
-// jsonProblem describes a JSON syntax error by position, without echoing
-// the input, which may hold secrets.
-func jsonProblem(err error) string {
+// jsonProblem describes what is wrong with the JSON text b by position,
+// without echoing it, since it may hold secrets.
+func jsonProblem(b []byte, err error) string {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "it is empty"
+	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		return fmt.Sprintf("syntax error at byte %d", se.Offset)
