@@ -285,7 +285,7 @@ func (j *jsonRenderer) Error(err error, code int) {
 		Code:    code,
 		Kind:    failure.KindOf(err).String(),
 		Message: redact.String(err.Error()),
-		Hint:    redact.String(failure.HintOf(err)),
+		Hint:    redact.String(hintFor(err)),
 	})
 }
 

@@ -136,7 +136,7 @@ func printError(w io.Writer, err error) {
 		msg = fe.Err.Error()
 	}
 	fmt.Fprintf(w, "webcall: %s\n", msg)
-	if hint := failure.HintOf(err); hint != "" {
+	if hint := hintFor(err); hint != "" {
 		fmt.Fprintf(w, "  hint: %s\n", hint)
 	}
 }

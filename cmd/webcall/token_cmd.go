@@ -146,19 +146,10 @@ func runToken(o *tokenOptions) error {
 	// not registered, because printing it is this command's job.
 	redact.Add(key, secret)
 	warnPlain(s.ErrOut, "--api-secret", o.apiSecret, envAPISecret)
-	if key == "" || secret == "" {
-		return failure.New(failure.Usage, "minting a token needs an API key and its secret").
-			WithHint("set " + envAPIKey + " and " + envAPISecret + " (or pass --api-key and --api-secret)")
-	}
-	if o.ttl <= 0 {
-		return failure.Newf(failure.Usage, "--ttl must be positive (got %s)", o.ttl)
-	}
-	serverURL := firstTrimmed(o.url, s.Getenv(envURL))
-	if serverURL != "" {
-		var err error
-		if serverURL, err = token.NormalizeURL(serverURL); err != nil {
-			return err
-		}
+	// To token.Minted a zero lifetime means its default; typed as --ttl 0
+	// it is a mistake. Negative ones are Minted's to refuse.
+	if o.ttl == 0 {
+		return failure.New(failure.Usage, "--ttl must be positive (got 0s)").WithCond(token.ErrBadTTL)
 	}
 	m, err := o.participant.minted()
 	if err != nil {
@@ -168,6 +159,13 @@ func runToken(o *tokenOptions) error {
 	tok, claims, err := m.Mint()
 	if err != nil {
 		return err
+	}
+	// The URL is only printed (--json); minting does not need one.
+	serverURL := firstTrimmed(o.url, s.Getenv(envURL))
+	if serverURL != "" {
+		if serverURL, err = token.NormalizeURL(serverURL); err != nil {
+			return err
+		}
 	}
 
 	if !o.json {

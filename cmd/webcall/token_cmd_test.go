@@ -108,20 +108,26 @@ func TestTokenCmdErrors(t *testing.T) {
 		env  map[string]string
 		args []string
 		want string
+		hint string // "" when the message itself names the flag
 	}{
-		{"no keys", nil, nil, "minting a token needs an API key and its secret"},
-		{"no secret", map[string]string{envAPIKey: credTestKey}, nil, "minting a token needs an API key and its secret"},
-		{"bad ttl", keys, []string{"--ttl", "0s"}, "--ttl must be positive"},
-		{"bad url", keys, []string{"--url", "example.com"}, `the server URL "example.com" has no scheme`},
-		{"agent metadata alone", keys, []string{"--agent-metadata", "x"}, "--agent-metadata needs --agent-name"},
-		{"bad attribute", keys, []string{"--attribute", "=x"}, `--attribute "=x" is not key=value`},
-		{"argument", keys, []string{"extra"}, `unknown command "extra"`},
+		{"no keys", nil, nil, "minting a token needs an API key and its secret", "--api-key"},
+		{"no secret", map[string]string{envAPIKey: credTestKey}, nil, "an API key was given without its API secret", envAPISecret},
+		{"no key", map[string]string{envAPISecret: credTestSecret}, nil, "an API secret was given without its API key", "--api-key"},
+		{"zero ttl", keys, []string{"--ttl", "0s"}, "--ttl must be positive", "--ttl 30m"},
+		{"negative ttl", keys, []string{"--ttl", "-1m"}, "the token lifetime must be positive (got -1m0s)", "--ttl"},
+		{"bad url", keys, []string{"--url", "example.com"}, `the server URL "example.com" has no scheme`, "--url"},
+		{"agent metadata alone", keys, []string{"--agent-metadata", "x"}, "agent metadata was given without an agent name", "--agent-name"},
+		{"bad attribute", keys, []string{"--attribute", "=x"}, `--attribute "=x" is not key=value`, ""},
+		{"argument", keys, []string{"extra"}, `unknown command "extra"`, ""},
 	}
 	for _, tt := range tests {
 		out, errOut, err := runTokenCmd(t, tt.env, tt.args...)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
 			continue
+		}
+		if hint := hintFor(err); !strings.Contains(hint, tt.hint) {
+			t.Errorf("%s: hint %q does not name %s", tt.name, hint, tt.hint)
 		}
 		if tt.name != "argument" && failure.KindOf(err) != failure.Usage {
 			t.Errorf("%s: kind %v", tt.name, failure.KindOf(err))
@@ -148,7 +154,8 @@ func TestTokenCmdThroughMain(t *testing.T) {
 	assertNoSecret(t, r.stdout+r.stderr)
 
 	r = runMain(t, nil, "token", "--api-secret", credTestSecret)
-	if r.code != exitUsage || !strings.Contains(r.stderr, "minting a token needs an API key and its secret") {
+	if r.code != exitUsage || !strings.Contains(r.stderr, "an API secret was given without its API key") ||
+		!strings.Contains(r.stderr, "hint: give the key with --api-key") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	assertNoSecret(t, r.stdout+r.stderr)

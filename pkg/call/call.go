@@ -153,7 +153,8 @@ const (
 // caller may re-classify it, e.g. for SIGTERM) along with the Result.
 func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Credentials == nil {
-		return Result{}, failure.New(failure.Usage, "no credentials: give --token, --api-key/--api-secret, or a token endpoint")
+		return Result{}, failure.New(failure.Usage, "no credentials for the call").WithCond(ErrNoCredentials).
+			WithHint("give a source of credentials: a ready token, an API key and secret to mint one, or a token endpoint")
 	}
 	if (o.Input == nil) == (o.File == nil) {
 		return Result{}, failure.New(failure.Internal, "call needs exactly one of a live input or a file")

@@ -104,7 +104,7 @@ func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, jo
 			if !c.agent.present {
 				if now.Sub(joinedAt) >= c.timing.WaitAgent {
 					return failure.Newf(failure.NoAgent, "no agent joined room %s within %s", rm.Name(), c.timing.WaitAgent).
-						WithHint("check that the agent is running and dispatched to this room (with --api-key, name it with --agent-name), or wait longer with --wait-agent")
+						WithCond(ErrNoAgent).WithHint("check that the agent is running and dispatched to this room, or wait longer for it")
 				}
 				if now.Sub(lastWaitNote) >= 5*time.Second {
 					lastWaitNote = now

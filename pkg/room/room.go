@@ -168,7 +168,7 @@ func joinError(url string, timeout time.Duration, err error) error {
 			WithHint("the token may be expired, for another server, or signed with another key: get a fresh one")
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, lksdk.ErrConnectionTimeout):
 		return failure.Newf(failure.Connect, "could not connect to %s within %s", url, timeout).
-			WithHint("check the URL and your network, or raise --connect-timeout")
+			WithCond(ErrConnectTimeout).WithHint("check the URL and your network, or allow more time to connect")
 	default:
 		return failure.Wrap(failure.Connect, err, fmt.Sprintf("could not connect to %s", url)).
 			WithHint("check the URL (ws:// or wss://, host and port) and that the server is running")

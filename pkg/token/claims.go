@@ -48,8 +48,8 @@ type jwtPayload struct {
 // errNotJWT never includes the token: the string may be a real secret pasted
 // into the wrong place.
 func errNotJWT(why string) error {
-	return failure.Newf(failure.Usage, "the token is not a LiveKit access token: %s", why).
-		WithHint("pass the token exactly as your server issued it (a JWT: three base64 parts separated by dots), in LIVEKIT_TOKEN or --token")
+	return failure.Newf(failure.Usage, "the token is not a LiveKit access token: %s", why).WithCond(ErrNotJWT).
+		WithHint("give the token exactly as your server issued it (a JWT: three base64 parts separated by dots)")
 }
 
 // ParseClaims reads a token's claims without verifying its signature. A
@@ -108,7 +108,8 @@ func (c Claims) checkExpiry(now time.Time) error {
 	}
 	return failure.Newf(failure.Auth, "the token expired at %s (%s ago); get a fresh one",
 		c.ExpiresAt.UTC().Format("2006-01-02 15:04:05 MST"), roughDuration(now.Sub(c.ExpiresAt))).
-		WithHint("tokens are short-lived: ask your token server for a new one, or let webcall mint one with --api-key and --api-secret")
+		WithCond(ErrTokenExpired).
+		WithHint("tokens are short-lived: ask your token server for a new one, or mint one from an API key and secret")
 }
 
 // roughDuration prints a duration the way a person says it: the largest unit

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/webcall-cli/webcall/pkg/failure"
@@ -73,8 +74,41 @@ type endpointAnswer struct {
 	CallIDCamel         string `json:"callId"`
 }
 
+// Check reports what Fetch would refuse before sending anything: an
+// address that is not http(s), a Body that is not JSON, agent metadata
+// without an agent name, a malformed ServerURL. Calling it early fails
+// before anything else is prepared for the call.
+func (e Endpoint) Check() error {
+	u, err := url.Parse(e.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return failure.Newf(failure.Usage, "the token endpoint %s is not an http:// or https:// URL", safeURL(e.URL)).WithCond(ErrBadEndpointURL).
+			WithHint("give the full address of your backend's token route, e.g. https://your-backend.example.com/api/token")
+	}
+	if e.Body != nil {
+		if err := json.Unmarshal(e.Body, new(any)); err != nil {
+			return failure.Newf(failure.Input, "the token request body is not valid JSON (%s)", jsonProblem(e.Body, err)).WithCond(ErrBadRequestBody).
+				WithHint(`write JSON such as {"room_name": "support-1"}`)
+		}
+	} else if rc := e.Request.RoomConfig; rc != nil {
+		for _, a := range rc.Agents {
+			if a.AgentName == "" && a.Metadata != "" {
+				return errAgentMetadataWithoutName()
+			}
+		}
+	}
+	if e.ServerURL != "" {
+		if _, err := NormalizeURL(e.ServerURL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Fetch asks the endpoint for a token.
 func (e Endpoint) Fetch(ctx context.Context) (Credentials, error) {
+	if err := e.Check(); err != nil {
+		return Credentials{}, err
+	}
 	body := e.Body
 	if body == nil {
 		var err error
@@ -95,7 +129,8 @@ func (e Endpoint) Fetch(ctx context.Context) (Credentials, error) {
 	var a endpointAnswer
 	if err := json.Unmarshal(resp.body, &a); err != nil {
 		return Credentials{}, failure.Newf(failure.Connect, "the token endpoint at %s answered %d but not with a JSON object", where, resp.status).
-			WithHint("the endpoint should answer {\"server_url\": ..., \"participant_token\": ...}; check --token-endpoint")
+			WithCond(ErrNotTokenEndpoint).
+			WithHint("check the endpoint's address: a token endpoint answers {\"server_url\": ..., \"participant_token\": ...}")
 	}
 	tok := first(a.ParticipantToken, a.ParticipantTokenCam, a.Token, a.AccessToken)
 	if tok == "" {
@@ -105,7 +140,8 @@ func (e Endpoint) Fetch(ctx context.Context) (Credentials, error) {
 	claims, err := ParseClaims(tok)
 	if err != nil {
 		return Credentials{}, failure.Newf(failure.Connect, "the token endpoint at %s answered with a token that is not a JWT", where).
-			WithHint("the endpoint must hand out a LiveKit access token; if it returns its own session value, use --data and -H to call the endpoint that issues the LiveKit token")
+			WithCond(ErrEndpointNotJWT).
+			WithHint("the endpoint must hand out a LiveKit access token; if it returns its own session value, ask the endpoint that issues the LiveKit token instead")
 	}
 	now := time.Now
 	if e.Now != nil {
@@ -113,16 +149,19 @@ func (e Endpoint) Fetch(ctx context.Context) (Credentials, error) {
 	}
 	if err := claims.checkExpiry(now()); err != nil {
 		return Credentials{}, failure.Wrap(failure.Auth, err, "the token endpoint at "+where+" handed out an expired token").
-			WithHint("check the clock and the token lifetime of the backend behind --token-endpoint")
+			WithHint("check the clock and the token lifetime of the backend behind the endpoint")
 	}
 	server := first(a.ServerURL, a.ServerURLCamel, e.ServerURL)
 	if server == "" {
 		return Credentials{}, failure.Newf(failure.Connect, "the answer of the token endpoint at %s has no server_url", where).
-			WithHint("give the LiveKit server with --url (or LIVEKIT_URL), or make the endpoint return server_url")
+			WithCond(ErrEndpointNoServerURL).
+			WithHint("give the LiveKit server's URL along with the endpoint, or make the endpoint return server_url")
 	}
 	u, err := NormalizeURL(server)
 	if err != nil {
-		return Credentials{}, failure.Wrap(failure.Connect, err, "the server_url from the token endpoint at "+where+" is unusable")
+		// The hint is about the answer: the URL did not come from the user.
+		return Credentials{}, failure.Wrap(failure.Connect, err, "the server_url from the token endpoint at "+where+" is unusable").
+			WithHint("make the endpoint return the LiveKit server's URL, as wss://host (or ws://host:7880)")
 	}
 	return Credentials{
 		URL:       u,
@@ -137,21 +176,21 @@ func (e Endpoint) Fetch(ctx context.Context) (Credentials, error) {
 // endpointError turns an error status into a message with the backend's
 // own reason, of the kind a script can branch on.
 func endpointError(resp httpResponse, where string) error {
-	kind, hint := failure.Rejected, "check the request webcall sent (--room, --identity, --data, -H) against what the endpoint expects"
+	kind, cond, hint := failure.Rejected, ErrEndpointRefused, "check the request (room, identity, body, headers) against what the endpoint expects"
 	switch {
 	case resp.status == http.StatusUnauthorized || resp.status == http.StatusForbidden:
-		kind, hint = failure.Auth, "the endpoint refused the request: check the credentials you pass with -H/--header"
+		kind, cond, hint = failure.Auth, ErrEndpointAuth, "the endpoint refused the request: check the credentials sent with it (its headers)"
 	case resp.status == http.StatusTooManyRequests:
-		kind, hint = failure.Busy, "the backend is at a limit; try again later"
+		kind, cond, hint = failure.Busy, nil, "the backend is at a limit; try again later"
 	case resp.status == http.StatusNotFound || resp.status == http.StatusMethodNotAllowed:
-		hint = "check the --token-endpoint URL: it must accept a POST"
+		cond, hint = ErrNotTokenEndpoint, "check the endpoint's address: it must accept a POST"
 	case resp.status >= 500:
-		kind, hint = failure.Connect, "the backend failed; try again, or check its logs"
+		kind, cond, hint = failure.Connect, nil, "the backend failed; try again, or check its logs"
 	case resp.status < 200 || resp.status >= 300:
 		// 1xx and 3xx that the client did not follow: treat as rejected.
 	}
 	return failure.New(kind, fmt.Sprintf("the token endpoint at %s answered %s", where, statusText(resp.status, errorDetail(resp.body)))).
-		WithHint(hint)
+		WithCond(cond).WithHint(hint)
 }
 
 func first(values ...string) string {

@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -125,9 +126,10 @@ func TestEndpointCustomBodyAndFallbackURL(t *testing.T) {
 
 	e.ServerURL = ""
 	_, err = e.Fetch(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "has no server_url") || !strings.Contains(failure.HintOf(err), "--url") {
+	if err == nil || !strings.Contains(err.Error(), "has no server_url") || !errors.Is(err, ErrEndpointNoServerURL) {
 		t.Errorf("no server URL anywhere: %v / %s", err, failure.HintOf(err))
 	}
+	assertDomainWords(t, err)
 }
 
 func TestEndpointEmptyRequestIsEmptyObject(t *testing.T) {
@@ -148,20 +150,21 @@ func TestEndpointErrors(t *testing.T) {
 		body   string
 		kind   failure.Kind
 		want   string
+		cond   error // nil: the error names no condition
 	}{
-		{"401 detail", 401, `{"detail":"missing session cookie"}`, failure.Auth, "answered 401 Unauthorized: missing session cookie"},
-		{"403 error", 403, `{"error":"tenant suspended"}`, failure.Auth, "answered 403 Forbidden: tenant suspended"},
-		{"400 message", 400, `{"message":"room_config is not allowed"}`, failure.Rejected, "answered 400 Bad Request: room_config is not allowed"},
-		{"422 nested error", 422, `{"error":{"message":"bad identity"}}`, failure.Rejected, "answered 422 Unprocessable Entity: bad identity"},
-		{"404", 404, `not here`, failure.Rejected, "answered 404 Not Found: not here"},
-		{"429", 429, `{"detail":"slow down"}`, failure.Busy, "answered 429 Too Many Requests: slow down"},
-		{"500 html", 500, `<html><body>oops</body></html>`, failure.Connect, "answered 500 Internal Server Error"},
-		{"503 plain", 503, "upstream\x1b[31m down\n", failure.Connect, "answered 503 Service Unavailable: upstream [31m down"},
-		{"200 not json", 200, `token=abc`, failure.Connect, "answered 200 but not with a JSON object"},
-		{"200 no token", 200, `{"server_url":"wss://x"}`, failure.Connect, "has no participant_token or token field"},
-		{"200 token not jwt", 200, `{"server_url":"wss://x","token":"opaque-session-value"}`, failure.Connect, "a token that is not a JWT"},
-		{"200 expired token", 200, `{"server_url":"wss://x","token":"` + expired + `"}`, failure.Auth, "handed out an expired token: the token expired at"},
-		{"200 bad server url", 200, `{"server_url":"ftp://x","token":"` + fakeJWT(t, map[string]any{}) + `"}`, failure.Connect, "is unusable: the server URL \"ftp://x\" has scheme \"ftp\""},
+		{"401 detail", 401, `{"detail":"missing session cookie"}`, failure.Auth, "answered 401 Unauthorized: missing session cookie", ErrEndpointAuth},
+		{"403 error", 403, `{"error":"tenant suspended"}`, failure.Auth, "answered 403 Forbidden: tenant suspended", ErrEndpointAuth},
+		{"400 message", 400, `{"message":"room_config is not allowed"}`, failure.Rejected, "answered 400 Bad Request: room_config is not allowed", ErrEndpointRefused},
+		{"422 nested error", 422, `{"error":{"message":"bad identity"}}`, failure.Rejected, "answered 422 Unprocessable Entity: bad identity", ErrEndpointRefused},
+		{"404", 404, `not here`, failure.Rejected, "answered 404 Not Found: not here", ErrNotTokenEndpoint},
+		{"429", 429, `{"detail":"slow down"}`, failure.Busy, "answered 429 Too Many Requests: slow down", nil},
+		{"500 html", 500, `<html><body>oops</body></html>`, failure.Connect, "answered 500 Internal Server Error", nil},
+		{"503 plain", 503, "upstream\x1b[31m down\n", failure.Connect, "answered 503 Service Unavailable: upstream [31m down", nil},
+		{"200 not json", 200, `token=abc`, failure.Connect, "answered 200 but not with a JSON object", ErrNotTokenEndpoint},
+		{"200 no token", 200, `{"server_url":"wss://x"}`, failure.Connect, "has no participant_token or token field", nil},
+		{"200 token not jwt", 200, `{"server_url":"wss://x","token":"opaque-session-value"}`, failure.Connect, "a token that is not a JWT", ErrEndpointNotJWT},
+		{"200 expired token", 200, `{"server_url":"wss://x","token":"` + expired + `"}`, failure.Auth, "handed out an expired token: the token expired at", ErrTokenExpired},
+		{"200 bad server url", 200, `{"server_url":"ftp://x","token":"` + fakeJWT(t, map[string]any{}) + `"}`, failure.Connect, "is unusable: the server URL \"ftp://x\" has scheme \"ftp\"", ErrBadURL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,6 +187,10 @@ func TestEndpointErrors(t *testing.T) {
 			if failure.HintOf(err) == "" {
 				t.Error("no hint")
 			}
+			assertDomainWords(t, err)
+			if tt.cond != nil && !errors.Is(err, tt.cond) {
+				t.Errorf("the error does not name the condition %q", tt.cond)
+			}
 			all := err.Error() + failure.HintOf(err)
 			for _, secret := range []string{"query-secret-123", "header-secret-456", "opaque-session-value", expired} {
 				if strings.Contains(all, secret) {
@@ -191,6 +198,54 @@ func TestEndpointErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEndpointCheck: what can be known to fail is refused before anything
+// is sent, by Check and by Fetch alike.
+func TestEndpointCheck(t *testing.T) {
+	srv, url := newTokenServer(t, func(tok string) any { return map[string]string{"server_url": "wss://x", "participant_token": tok} })
+	tests := []struct {
+		name string
+		e    Endpoint
+		kind failure.Kind
+		want string
+		cond error
+	}{
+		{"not http", Endpoint{URL: "ftp://backend.example/token"}, failure.Usage,
+			"the token endpoint ftp://backend.example/token is not an http:// or https:// URL", ErrBadEndpointURL},
+		{"no host", Endpoint{URL: "https:///token"}, failure.Usage, "is not an http:// or https:// URL", ErrBadEndpointURL},
+		{"query not shown", Endpoint{URL: "ftp://backend.example/token?key=query-secret-123"}, failure.Usage,
+			"the token endpoint ftp://backend.example/token is not", ErrBadEndpointURL},
+		{"body not json", Endpoint{URL: url, Body: []byte(`{"room_name": support}`)}, failure.Input,
+			"the token request body is not valid JSON (syntax error at byte 15)", ErrBadRequestBody},
+		{"agent metadata without name", Endpoint{URL: url, Request: EndpointRequest{
+			RoomConfig: &EndpointRoomConfig{Agents: []EndpointAgent{{Metadata: "{}"}}}}}, failure.Usage,
+			"agent metadata was given without an agent name", ErrAgentMetadataWithoutName},
+		{"bad server url", Endpoint{URL: url, ServerURL: "127.0.0.1:7880"}, failure.Usage,
+			`the server URL "127.0.0.1:7880" has no scheme`, ErrBadURL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checked := tt.e.Check()
+			_, err := tt.e.Fetch(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if checked == nil || checked.Error() != err.Error() {
+				t.Errorf("Check = %v, but Fetch refused with %v", checked, err)
+			}
+			if k := failure.KindOf(err); k != tt.kind || !errors.Is(err, tt.cond) || failure.HintOf(err) == "" {
+				t.Errorf("kind %v, condition %v, hint %q; want %v, %q and a hint", k, errors.Is(err, tt.cond), failure.HintOf(err), tt.kind, tt.cond)
+			}
+			assertDomainWords(t, err)
+			if strings.Contains(err.Error()+failure.HintOf(err), "query-secret-123") {
+				t.Errorf("error shows a secret: %v", err)
+			}
+		})
+	}
+	if srv.got != nil {
+		t.Errorf("a request was sent: %s", srv.got)
 	}
 }
 

@@ -73,11 +73,13 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // sent (and no call is counted) for a request that cannot work.
 func (h HMS) RequestBody() ([]byte, error) {
 	id := strings.TrimSpace(h.AssistantID)
-	override, err := jsonObject(h.AssistantOverride, "--assistant-override")
+	override, err := jsonObject(h.AssistantOverride, "the assistant override", ErrBadOverride,
+		`give an object such as {"first_message": "Hello!"}`)
 	if err != nil {
 		return nil, err
 	}
-	inline, err := jsonObject(h.Assistant, "--assistant")
+	inline, err := jsonObject(h.Assistant, "the inline assistant", ErrBadAssistant,
+		"give an object with stt_config, llm_config and tts_config")
 	if err != nil {
 		return nil, err
 	}
@@ -86,17 +88,17 @@ func (h HMS) RequestBody() ([]byte, error) {
 	// The override rule first: it names the actual mistake when only an
 	// override was given.
 	case override != nil && id == "":
-		return nil, hmsUsage(hmsOverrideNeedsID,
-			"pass --assistant-id with the saved assistant the override applies to, or use --assistant for a full inline configuration")
+		return nil, hmsUsage(hmsOverrideNeedsID, ErrOverrideWithoutID,
+			"name the saved assistant the override applies to, or give a full inline assistant instead")
 	case id == "" && inline == nil:
-		return nil, hmsUsage(hmsNoAssistant,
-			"pass --assistant-id with a saved assistant's id, or --assistant with a full inline configuration")
+		return nil, hmsUsage(hmsNoAssistant, ErrNoAssistant,
+			"name a saved assistant by its id, or give a full inline assistant")
 	case override != nil && inline != nil:
-		return nil, hmsUsage(hmsAssistantOverride,
-			"use either --assistant-id with --assistant-override (hybrid mode) or --assistant (transient mode)")
+		return nil, hmsUsage(hmsAssistantOverride, ErrOverrideAndAssistant,
+			"give either a saved assistant with an override (hybrid mode) or an inline assistant (transient mode)")
 	}
 	if id != "" && !uuidPattern.MatchString(id) {
-		return nil, failure.Newf(failure.Usage, "--assistant-id %q is not a UUID", id).
+		return nil, failure.Newf(failure.Usage, "the assistant id %q is not a UUID", id).WithCond(ErrAssistantIDNotUUID).
 			WithHint("copy the assistant's id from the HMS Sovereign dashboard; it looks like 17a0cb75-fa09-4bdd-9a44-92a70d829c88")
 	}
 	if inline != nil && id == "" {
@@ -107,8 +109,11 @@ func (h HMS) RequestBody() ([]byte, error) {
 			}
 		}
 		if len(missing) > 0 {
-			return nil, hmsUsage(hmsTransientConfigs,
-				"the --assistant configuration lacks "+strings.Join(missing, ", ")+"; add it, or name a saved assistant with --assistant-id")
+			// What is missing goes into the message, so that any hint
+			// (this one or a command's) can stay general.
+			return nil, failure.Newf(failure.Usage, "HMS would refuse this web call (the inline assistant lacks %s): %s",
+				strings.Join(missing, ", "), hmsTransientConfigs).WithCond(ErrIncompleteAssistant).
+				WithHint("add them to the inline assistant, or name a saved assistant by its id instead")
 		}
 	}
 
@@ -144,20 +149,23 @@ func (h HMS) RequestBody() ([]byte, error) {
 	return b, nil
 }
 
-func hmsUsage(apiWords, hint string) error {
-	return failure.Newf(failure.Usage, "HMS would refuse this web call: %s", apiWords).WithHint(hint)
+func hmsUsage(apiWords string, cond error, hint string) error {
+	return failure.Newf(failure.Usage, "HMS would refuse this web call: %s", apiWords).WithCond(cond).WithHint(hint)
 }
 
 // jsonObject decodes a JSON object, keeping every member's value exactly
-// as written. nil in, nil out.
-func jsonObject(raw json.RawMessage, flag string) (map[string]json.RawMessage, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
+// as written; what names it in messages. nil in, nil out; empty is not
+// JSON (an empty file given for it, say).
+func jsonObject(raw json.RawMessage, what string, cond error, hint string) (map[string]json.RawMessage, error) {
+	if raw == nil {
 		return nil, nil
+	}
+	if err := json.Unmarshal(raw, new(any)); err != nil {
+		return nil, failure.Newf(failure.Input, "%s is not valid JSON (%s)", what, jsonProblem(raw, err)).WithCond(cond).WithHint(hint)
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-		return nil, failure.Newf(failure.Input, "%s is not a JSON object", flag).
-			WithHint(`give an object such as '{"first_message": "Hello!"}', or @file to read it from a file`)
+		return nil, failure.Newf(failure.Input, "%s is not a JSON object", what).WithCond(cond).WithHint(hint)
 	}
 	return obj, nil
 }
@@ -170,8 +178,8 @@ func mergeMetadata(obj map[string]json.RawMessage, md map[string]string) error {
 	meta := map[string]json.RawMessage{}
 	if raw, ok := obj["metadata"]; ok && !isNull(raw) {
 		if err := json.Unmarshal(raw, &meta); err != nil || meta == nil {
-			return failure.New(failure.Input, "the metadata in the assistant configuration is not a JSON object, so --metadata cannot be added to it").
-				WithHint(`write it as "metadata": {"key": "value"}`)
+			return failure.New(failure.Input, "the metadata in the assistant configuration is not a JSON object, so the call's metadata cannot be added to it").
+				WithCond(ErrBadMetadata).WithHint(`write it as "metadata": {"key": "value"}`)
 		}
 	}
 	for k, v := range md {
@@ -189,6 +197,30 @@ func mergeMetadata(obj map[string]json.RawMessage, md map[string]string) error {
 	return nil
 }
 
+// Check reports what Fetch would refuse before sending anything, so that
+// nothing is counted against the organization for a call that cannot
+// work: no API key, an unusable API base, a configuration the API would
+// refuse (see RequestBody).
+func (h HMS) Check() error {
+	_, _, err := h.check()
+	return err
+}
+
+// check returns the request body and the API base to send it to.
+func (h HMS) check() (body []byte, base string, err error) {
+	if h.APIKey == "" {
+		return nil, "", failure.New(failure.Usage, "no HMS API key given").WithCond(ErrNoHMSKey).
+			WithHint("give the organization's API key (HMS Sovereign dashboard: Settings > API Keys)")
+	}
+	if base, err = hmsAPIBase(h.APIBase); err != nil {
+		return nil, "", err
+	}
+	if body, err = h.RequestBody(); err != nil {
+		return nil, "", err
+	}
+	return body, base, nil
+}
+
 // hmsAnswer is the documented 200 response.
 type hmsAnswer struct {
 	Success   bool   `json:"success"`
@@ -202,17 +234,9 @@ type hmsAnswer struct {
 // and room name, and the documented limits: the token must be used within
 // HMSTokenTTL and the call lasts at most HMSMaxCallDuration.
 func (h HMS) Fetch(ctx context.Context) (Credentials, error) {
-	body, err := h.RequestBody()
+	body, base, err := h.check()
 	if err != nil {
 		return Credentials{}, err
-	}
-	base, err := hmsAPIBase(h.APIBase)
-	if err != nil {
-		return Credentials{}, err
-	}
-	if h.APIKey == "" {
-		return Credentials{}, failure.New(failure.Usage, "no HMS API key given").
-			WithHint("set HMS_API_KEY, or pass --api-key-file with a file that holds the key")
 	}
 	header := http.Header{"Authorization": {"Bearer " + h.APIKey}}
 	const what = "the HMS API"
@@ -226,7 +250,7 @@ func (h HMS) Fetch(ctx context.Context) (Credentials, error) {
 	var a hmsAnswer
 	if err := json.Unmarshal(resp.body, &a); err != nil {
 		return Credentials{}, failure.Newf(failure.Connect, "the HMS API answered %d but not with JSON", resp.status).
-			WithHint("check --api-base; it should be " + HMSDefaultAPIBase)
+			WithCond(ErrNotHMSAPI).WithHint("check the API base; the documented one is " + HMSDefaultAPIBase)
 	}
 	if a.Token == "" || a.ServerURL == "" {
 		return Credentials{}, failure.New(failure.Connect, "the HMS API created the call but its answer has no token or server_url").
@@ -234,7 +258,9 @@ func (h HMS) Fetch(ctx context.Context) (Credentials, error) {
 	}
 	u, err := NormalizeURL(a.ServerURL)
 	if err != nil {
-		return Credentials{}, failure.Wrap(failure.Connect, err, "the HMS API's server_url is unusable")
+		// The hint is about the answer: the URL did not come from the user.
+		return Credentials{}, failure.Wrap(failure.Connect, err, "the HMS API's server_url is unusable").
+			WithHint("report it to HMS Sovereign with the call id " + a.CallID)
 	}
 	now := time.Now
 	if h.Now != nil {
@@ -266,30 +292,31 @@ func (h HMS) statusError(resp httpResponse, base string) error {
 	var e *failure.Error
 	switch resp.status {
 	case http.StatusBadRequest:
-		e = failure.Newf(failure.Rejected, "HMS refused the web-call request (%s)", said).
-			WithHint("check --assistant-id, --assistant-override and --assistant against the modes in the HMS web-call docs")
+		e = failure.Newf(failure.Rejected, "HMS refused the web-call request (%s)", said).WithCond(ErrHMSRefused).
+			WithHint("check the assistant id, override and inline assistant against the modes in the HMS web-call docs")
 	case http.StatusUnauthorized:
-		e = failure.Newf(failure.Auth, "HMS did not accept the API key (%s)", said).
-			WithHint("check HMS_API_KEY or the file given to --api-key-file; organization keys are under Settings > API Keys in the HMS Sovereign dashboard")
+		e = failure.Newf(failure.Auth, "HMS did not accept the API key (%s)", said).WithCond(ErrHMSKeyRefused).
+			WithHint("check the API key; organization keys are under Settings > API Keys in the HMS Sovereign dashboard")
 	case http.StatusPaymentRequired:
 		e = failure.Newf(failure.Rejected, "the organization has no credits left to start a web call (%s)", said).
 			WithHint("top up the organization's balance in the HMS Sovereign dashboard")
 	case http.StatusForbidden:
 		e = failure.Newf(failure.Rejected, "%s was not found or does not belong to this organization (%s)", h.assistantName(), said).
-			WithHint("check --assistant-id in the dashboard, and that the API key belongs to the organization that owns the assistant")
+			WithCond(ErrAssistantNotFound).
+			WithHint("check the assistant id in the dashboard, and that the API key belongs to the organization that owns the assistant")
 	case http.StatusTooManyRequests:
 		e = failure.Newf(failure.Busy, "the organization already has its maximum of %d concurrent web calls (%s)", HMSMaxConcurrentCalls, said).
 			WithHint(fmt.Sprintf("wait for a running call to end (a call lasts at most %d minutes) and try again", int(HMSMaxCallDuration/time.Minute)))
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
-		e = failure.Newf(failure.Rejected, "there is no web-call API at %s (%s)", base, said).
-			WithHint("check --api-base; the documented one is " + HMSDefaultAPIBase)
+		e = failure.Newf(failure.Rejected, "there is no web-call API at %s (%s)", base, said).WithCond(ErrNotHMSAPI).
+			WithHint("check the API base; the documented one is " + HMSDefaultAPIBase)
 	default:
 		if resp.status >= 500 {
 			e = failure.Newf(failure.Connect, "HMS failed to create the web call (%s)", said).
 				WithHint("the problem is on HMS Sovereign's side; try again in a moment")
 		} else {
-			e = failure.Newf(failure.Rejected, "HMS refused the web call (%s)", said).
-				WithHint("check the request flags; see the HMS web-call docs")
+			e = failure.Newf(failure.Rejected, "HMS refused the web call (%s)", said).WithCond(ErrHMSRefused).
+				WithHint("check the call's configuration against the HMS web-call docs")
 		}
 	}
 	return e
@@ -310,12 +337,12 @@ func hmsAPIBase(base string) (string, error) {
 	}
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(base), "/"))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "", failure.Newf(failure.Usage, "--api-base %q is not an http(s) URL", base).
-			WithHint("leave it out to use " + HMSDefaultAPIBase)
+		return "", failure.Newf(failure.Usage, "the HMS API base %q is not an http(s) URL", base).WithCond(ErrBadAPIBase).
+			WithHint("leave it unset to use " + HMSDefaultAPIBase)
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return "", failure.Newf(failure.Usage, "--api-base %q uses plain http, which would send the API key unencrypted", base).
-			WithHint("use https:// (plain http is allowed only to this machine)")
+		return "", failure.Newf(failure.Usage, "the HMS API base %q uses plain http, which would send the API key unencrypted", base).
+			WithCond(ErrBadAPIBase).WithHint("use https:// (plain http is allowed only to this machine)")
 	}
 	u.RawQuery, u.Fragment = "", ""
 	return u.String(), nil

@@ -149,25 +149,36 @@ func TestHMSLocalValidation(t *testing.T) {
 		h    HMS
 		kind failure.Kind
 		want string
+		cond error
 	}{
-		{"nothing", HMS{}, failure.Usage, "Must provide assistant_id, assistant, or both"},
+		{"nothing", HMS{}, failure.Usage, "Must provide assistant_id, assistant, or both", ErrNoAssistant},
 		{"override without id", HMS{AssistantOverride: json.RawMessage(`{"first_message":"x"}`)}, failure.Usage,
-			"assistant_override requires assistant_id"},
+			"assistant_override requires assistant_id", ErrOverrideWithoutID},
 		{"override and assistant", HMS{AssistantID: hmsAssistant, AssistantOverride: json.RawMessage(`{}`), Assistant: json.RawMessage(full)},
-			failure.Usage, "Cannot provide both assistant and assistant_override"},
+			failure.Usage, "Cannot provide both assistant and assistant_override", ErrOverrideAndAssistant},
 		{"transient missing configs", HMS{Assistant: json.RawMessage(`{"stt_config":{},"first_message":"hi"}`)}, failure.Usage,
-			"Transient assistant must provide: stt_config, llm_config, tts_config"},
+			"HMS would refuse this web call (the inline assistant lacks llm_config, tts_config): Transient assistant must provide: stt_config, llm_config, tts_config",
+			ErrIncompleteAssistant},
 		{"transient null config", HMS{Assistant: json.RawMessage(`{"stt_config":{},"llm_config":null,"tts_config":{}}`)}, failure.Usage,
-			"Transient assistant must provide"},
-		{"id not a uuid", HMS{AssistantID: "my-assistant"}, failure.Usage, `--assistant-id "my-assistant" is not a UUID`},
+			"(the inline assistant lacks llm_config): Transient assistant must provide", ErrIncompleteAssistant},
+		{"id not a uuid", HMS{AssistantID: "my-assistant"}, failure.Usage, `the assistant id "my-assistant" is not a UUID`, ErrAssistantIDNotUUID},
 		{"override not an object", HMS{AssistantID: hmsAssistant, AssistantOverride: json.RawMessage(`[1,2]`)}, failure.Input,
-			"--assistant-override is not a JSON object"},
-		{"assistant not json", HMS{Assistant: json.RawMessage(`{stt`)}, failure.Input, "--assistant is not a JSON object"},
+			"the assistant override is not a JSON object", ErrBadOverride},
+		{"override not json", HMS{AssistantID: hmsAssistant, AssistantOverride: json.RawMessage(`{"a":}`)}, failure.Input,
+			"the assistant override is not valid JSON (syntax error at byte 6)", ErrBadOverride},
+		{"override empty", HMS{AssistantID: hmsAssistant, AssistantOverride: json.RawMessage{}}, failure.Input,
+			"the assistant override is not valid JSON (it is empty)", ErrBadOverride},
+		{"assistant not json", HMS{Assistant: json.RawMessage(`{stt`)}, failure.Input,
+			"the inline assistant is not valid JSON (syntax error at byte 2)", ErrBadAssistant},
+		{"assistant not an object", HMS{Assistant: json.RawMessage(`"x"`)}, failure.Input,
+			"the inline assistant is not a JSON object", ErrBadAssistant},
 		{"metadata not an object", HMS{AssistantID: hmsAssistant, AssistantOverride: json.RawMessage(`{"metadata":"x"}`),
-			Metadata: map[string]string{"a": "b"}}, failure.Input, "the metadata in the assistant configuration is not a JSON object"},
+			Metadata: map[string]string{"a": "b"}}, failure.Input, "the metadata in the assistant configuration is not a JSON object", ErrBadMetadata},
 		{"plain http elsewhere", HMS{APIBase: "http://api.example.com", AssistantID: hmsAssistant}, failure.Usage,
-			"uses plain http, which would send the API key unencrypted"},
-		{"no key", HMS{AssistantID: hmsAssistant}, failure.Usage, "no HMS API key given"},
+			`the HMS API base "http://api.example.com" uses plain http, which would send the API key unencrypted`, ErrBadAPIBase},
+		{"api base not http", HMS{APIBase: "ftp://api.example.com", AssistantID: hmsAssistant}, failure.Usage,
+			`the HMS API base "ftp://api.example.com" is not an http(s) URL`, ErrBadAPIBase},
+		{"no key", HMS{AssistantID: hmsAssistant}, failure.Usage, "no HMS API key given", ErrNoHMSKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,12 +190,19 @@ func TestHMSLocalValidation(t *testing.T) {
 			if tt.name != "no key" {
 				h.APIKey = hmsKey
 			}
+			checked := h.Check()
 			_, err := h.Fetch(context.Background())
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
+			if checked == nil || checked.Error() != err.Error() {
+				t.Errorf("Check = %v, but Fetch refused with %v", checked, err)
+			}
 			if k := failure.KindOf(err); k != tt.kind {
 				t.Errorf("kind = %v, want %v", k, tt.kind)
+			}
+			if !errors.Is(err, tt.cond) {
+				t.Errorf("the error does not name the condition %q", tt.cond)
 			}
 			if failure.HintOf(err) == "" {
 				t.Error("no hint")
@@ -193,6 +211,7 @@ func TestHMSLocalValidation(t *testing.T) {
 				t.Errorf("%d requests were sent for an invalid call", n)
 			}
 			assertNoHMSSecret(t, err)
+			assertDomainWords(t, err)
 		})
 	}
 }
@@ -209,10 +228,12 @@ func TestHMSErrorStatuses(t *testing.T) {
 		kind    failure.Kind
 		msg     string
 		hint    string
+		cond    error                                   // nil: the error names no condition
 		prepare func(*testing.T, *hmstest.Server, *HMS) // nil: a server that answers status and detail
 	}{
 		{name: "400 no assistant", status: 400, detail: "Must provide assistant_id, assistant, or both", kind: failure.Rejected,
-			msg: "HMS refused the web-call request (400 Bad Request: Must provide assistant_id, assistant, or both)", hint: "--assistant-id"},
+			msg: "HMS refused the web-call request (400 Bad Request: Must provide assistant_id, assistant, or both)", hint: "HMS web-call docs",
+			cond: ErrHMSRefused},
 		{name: "400 override without id", status: 400, detail: "assistant_override requires assistant_id", kind: failure.Rejected,
 			msg: "(400 Bad Request: assistant_override requires assistant_id)"},
 		{name: "400 both", status: 400, detail: "Cannot provide both assistant and assistant_override", kind: failure.Rejected,
@@ -221,7 +242,8 @@ func TestHMSErrorStatuses(t *testing.T) {
 			msg: "(400 Bad Request: Transient assistant must provide: stt_config, llm_config, tts_config)"},
 		{name: "401", kind: failure.Auth,
 			msg:     "HMS did not accept the API key (401 Unauthorized: Invalid API key)",
-			hint:    "HMS_API_KEY",
+			hint:    "Settings > API Keys",
+			cond:    ErrHMSKeyRefused,
 			prepare: func(_ *testing.T, _ *hmstest.Server, h *HMS) { h.APIKey = "hms_live_revoked_key_111111111111" }},
 		{name: "402", kind: failure.Rejected,
 			msg:     "the organization has no credits left to start a web call (402 Payment Required: Insufficient credits to start web call)",
@@ -229,7 +251,8 @@ func TestHMSErrorStatuses(t *testing.T) {
 			prepare: func(_ *testing.T, _ *hmstest.Server, h *HMS) { h.APIKey = hmsPoorKey }},
 		{name: "403", kind: failure.Rejected,
 			msg:     "assistant " + otherOrgAsst + " was not found or does not belong to this organization (403 Forbidden: Assistant not found or does not belong to this organization)",
-			hint:    "--assistant-id",
+			hint:    "check the assistant id",
+			cond:    ErrAssistantNotFound,
 			prepare: func(_ *testing.T, _ *hmstest.Server, h *HMS) { h.AssistantID = otherOrgAsst }},
 		{name: "429", kind: failure.Busy,
 			msg:  "the organization already has its maximum of 3 concurrent web calls (429 Too Many Requests: Maximum 3 concurrent web calls per organization)",
@@ -248,10 +271,10 @@ func TestHMSErrorStatuses(t *testing.T) {
 		{name: "502 html", status: 502, detail: "<html>bad gateway</html>", kind: failure.Connect,
 			msg: "HMS failed to create the web call (502 Bad Gateway)"},
 		{name: "404 wrong base", status: 404, detail: "Not Found", kind: failure.Rejected,
-			msg: "there is no web-call API at", hint: "--api-base"},
+			msg: "there is no web-call API at", hint: HMSDefaultAPIBase, cond: ErrNotHMSAPI},
 		{name: "422 validation list", status: 422, kind: failure.Rejected,
 			detail: `[{"loc":["body","assistant_id"],"msg":"value is not a valid uuid","type":"type_error.uuid"}]`,
-			msg:    "HMS refused the web call (422 Unprocessable Entity: body.assistant_id: value is not a valid uuid)"},
+			msg:    "HMS refused the web call (422 Unprocessable Entity: body.assistant_id: value is not a valid uuid)", cond: ErrHMSRefused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,7 +313,11 @@ func TestHMSErrorStatuses(t *testing.T) {
 			if hint := failure.HintOf(err); hint == "" || !strings.Contains(hint, tt.hint) {
 				t.Errorf("hint %q does not contain %q", hint, tt.hint)
 			}
+			if tt.cond != nil && !errors.Is(err, tt.cond) {
+				t.Errorf("the error does not name the condition %q", tt.cond)
+			}
 			assertNoHMSSecret(t, err)
+			assertDomainWords(t, err)
 		})
 	}
 }
@@ -342,6 +369,7 @@ func TestHMSMalformedAnswers(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) || failure.KindOf(err) != failure.Connect {
 			t.Errorf("%s: err = %v (kind %v), want connect failure %q", tt.name, err, failure.KindOf(err), tt.want)
 		}
+		assertDomainWords(t, err)
 	}
 }
 

@@ -178,6 +178,19 @@ func detailText(raw json.RawMessage) string {
 	return ""
 }
 
+// jsonProblem describes what is wrong with the JSON text b by position,
+// without echoing it, since it may hold secrets.
+func jsonProblem(b []byte, err error) string {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "it is empty"
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	}
+	return "it does not parse"
+}
+
 // clip makes remote text safe to print on one line: control characters
 // (which could move the cursor or recolour the terminal) become spaces, and
 // it is cut at 300 characters.

@@ -53,6 +53,9 @@ func (m Minted) Fetch(ctx context.Context) (Credentials, error) {
 	if err := ctx.Err(); err != nil {
 		return Credentials{}, err
 	}
+	if err := m.Check(); err != nil {
+		return Credentials{}, err
+	}
 	u, err := NormalizeURL(m.URL)
 	if err != nil {
 		return Credentials{}, err
@@ -70,21 +73,51 @@ func (m Minted) Fetch(ctx context.Context) (Credentials, error) {
 	}, nil
 }
 
+// Check reports what Fetch would refuse (Mint refuses the same but for the
+// URL, which it does not need). Calling it early fails before anything
+// else is prepared for the call.
+func (m Minted) Check() error {
+	if err := m.checkMint(); err != nil {
+		return err
+	}
+	_, err := NormalizeURL(m.URL)
+	return err
+}
+
 // Mint returns a signed token and its claims without needing a server URL,
 // for printing tokens (webcall token).
 func (m Minted) Mint() (string, Claims, error) { return m.mint() }
 
+// checkMint is what minting needs: the key pair first, since without it
+// nothing else matters.
+func (m Minted) checkMint() error {
+	switch {
+	case m.APIKey == "" && m.APISecret == "":
+		return failure.New(failure.Usage, "minting a token needs an API key and its secret").WithCond(ErrNoAPIKey).
+			WithHint("give the project's API key and secret (LiveKit Cloud: project settings > API keys; livekit-server: the keys: section of its config)")
+	case m.APIKey == "":
+		return failure.New(failure.Usage, "an API secret was given without its API key").WithCond(ErrNoAPIKey).
+			WithHint("give the API key the secret belongs to")
+	case m.APISecret == "":
+		return failure.New(failure.Usage, "an API key was given without its API secret").WithCond(ErrNoAPISecret).
+			WithHint("give the secret that belongs to the API key")
+	case m.TTL < 0:
+		return failure.Newf(failure.Usage, "the token lifetime must be positive (got %s)", m.TTL).WithCond(ErrBadTTL).
+			WithHint("give a lifetime such as 10m, long enough to connect")
+	case m.AgentMetadata != "" && m.AgentName == "":
+		return errAgentMetadataWithoutName()
+	}
+	return nil
+}
+
+func errAgentMetadataWithoutName() error {
+	return failure.New(failure.Usage, "agent metadata was given without an agent name").WithCond(ErrAgentMetadataWithoutName).
+		WithHint("name the agent to dispatch (the name its worker registered under), or leave out the metadata")
+}
+
 func (m Minted) mint() (string, Claims, error) {
-	if m.APIKey == "" || m.APISecret == "" {
-		return "", Claims{}, failure.New(failure.Usage, "minting a token needs both an API key and an API secret").
-			WithHint("set LIVEKIT_API_KEY and LIVEKIT_API_SECRET (or pass --api-key and --api-secret)")
-	}
-	if m.TTL < 0 {
-		return "", Claims{}, failure.Newf(failure.Usage, "the token lifetime must be positive (got %s)", m.TTL)
-	}
-	if m.AgentMetadata != "" && m.AgentName == "" {
-		return "", Claims{}, failure.New(failure.Usage, "agent metadata was given without an agent name").
-			WithHint("pass --agent-name with the name the agent worker registered under")
+	if err := m.checkMint(); err != nil {
+		return "", Claims{}, err
 	}
 	room := m.Room
 	if room == "" {

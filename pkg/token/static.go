@@ -16,29 +16,14 @@ type Static struct {
 	Now func() time.Time
 }
 
-// Fetch checks the URL and the token's expiry and returns them, with the room,
-// identity and expiry read from the token's claims.
+// Fetch checks the source (Check) and returns the URL and the token, with
+// the room, identity and expiry read from the token's claims.
 func (s Static) Fetch(ctx context.Context) (Credentials, error) {
 	if err := ctx.Err(); err != nil {
 		return Credentials{}, err
 	}
-	u, err := NormalizeURL(s.URL)
+	u, c, err := s.check()
 	if err != nil {
-		return Credentials{}, err
-	}
-	if s.Token == "" {
-		return Credentials{}, failure.New(failure.Usage, "no token given").
-			WithHint("pass --token (or set LIVEKIT_TOKEN), or let webcall mint one with --api-key and --api-secret")
-	}
-	c, err := ParseClaims(s.Token)
-	if err != nil {
-		return Credentials{}, err
-	}
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
-	if err := c.checkExpiry(now()); err != nil {
 		return Credentials{}, err
 	}
 	return Credentials{
@@ -48,4 +33,35 @@ func (s Static) Fetch(ctx context.Context) (Credentials, error) {
 		Identity:  c.Identity,
 		ExpiresAt: c.ExpiresAt,
 	}, nil
+}
+
+// Check reports what Fetch would refuse: a missing or malformed URL, a
+// missing token, a string that is not a JWT, an expired token. Calling it
+// early fails before anything else is prepared for the call.
+func (s Static) Check() error {
+	_, _, err := s.check()
+	return err
+}
+
+func (s Static) check() (string, Claims, error) {
+	u, err := NormalizeURL(s.URL)
+	if err != nil {
+		return "", Claims{}, err
+	}
+	if s.Token == "" {
+		return "", Claims{}, failure.New(failure.Usage, "no token given").WithCond(ErrNoToken).
+			WithHint("give the access token your server issued for this call, or mint one from an API key and secret")
+	}
+	c, err := ParseClaims(s.Token)
+	if err != nil {
+		return "", Claims{}, err
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	if err := c.checkExpiry(now()); err != nil {
+		return "", Claims{}, err
+	}
+	return u, c, nil
 }

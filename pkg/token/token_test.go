@@ -35,16 +35,17 @@ func TestNormalizeURL(t *testing.T) {
 	tests := []struct {
 		in, want string
 		wantErr  string
+		cond     error
 	}{
 		{in: "wss://example.livekit.cloud", want: "wss://example.livekit.cloud"},
 		{in: "ws://127.0.0.1:7880", want: "ws://127.0.0.1:7880"},
 		{in: "https://example.livekit.cloud/", want: "wss://example.livekit.cloud/"},
 		{in: "http://localhost:7880", want: "ws://localhost:7880"},
 		{in: "  HTTPS://Example.com  ", want: "wss://Example.com"},
-		{in: "", wantErr: "no LiveKit server URL given"},
-		{in: "localhost:7880", wantErr: `the server URL "localhost:7880" has no scheme`},
-		{in: "ftp://example.com", wantErr: `has scheme "ftp"`},
-		{in: "wss://", wantErr: "has no host"},
+		{in: "", wantErr: "no LiveKit server URL given", cond: ErrNoURL},
+		{in: "localhost:7880", wantErr: `the server URL "localhost:7880" has no scheme`, cond: ErrBadURL},
+		{in: "ftp://example.com", wantErr: `has scheme "ftp"`, cond: ErrBadURL},
+		{in: "wss://", wantErr: "has no host", cond: ErrBadURL},
 	}
 	for _, tt := range tests {
 		got, err := NormalizeURL(tt.in)
@@ -57,6 +58,10 @@ func TestNormalizeURL(t *testing.T) {
 			}
 			if failure.HintOf(err) == "" {
 				t.Errorf("NormalizeURL(%q) has no hint", tt.in)
+			}
+			assertDomainWords(t, err)
+			if !errors.Is(err, tt.cond) {
+				t.Errorf("NormalizeURL(%q) does not name the condition %q", tt.in, tt.cond)
 			}
 			continue
 		}
@@ -111,6 +116,14 @@ func TestCheckExpiry(t *testing.T) {
 			if got := failure.KindOf(err); got != tt.kind {
 				t.Errorf("kind = %v, want %v", got, tt.kind)
 			}
+			assertDomainWords(t, err)
+			cond := ErrNotJWT
+			if tt.kind == failure.Auth {
+				cond = ErrTokenExpired
+			}
+			if !errors.Is(err, cond) {
+				t.Errorf("the error does not name the condition %q", cond)
+			}
 			if tt.token != "" && strings.Contains(err.Error()+failure.HintOf(err), tt.token) {
 				t.Errorf("error repeats the token: %q", err)
 			}
@@ -132,12 +145,19 @@ func TestStatic(t *testing.T) {
 
 	late := func() time.Time { return exp.Add(time.Minute) }
 	_, err = Static{URL: "wss://example.com", Token: tok, Now: late}.Fetch(context.Background())
-	if failure.KindOf(err) != failure.Auth {
+	if failure.KindOf(err) != failure.Auth || !errors.Is(err, ErrTokenExpired) {
 		t.Errorf("expired token: err = %v, want auth failure", err)
 	}
 	_, err = Static{URL: "wss://example.com"}.Fetch(context.Background())
-	if failure.KindOf(err) != failure.Usage {
+	if failure.KindOf(err) != failure.Usage || !errors.Is(err, ErrNoToken) {
 		t.Errorf("no token: err = %v, want usage failure", err)
+	}
+	assertDomainWords(t, err)
+	if err := (Static{URL: "wss://example.com", Token: tok, Now: late}).Check(); !errors.Is(err, ErrTokenExpired) {
+		t.Errorf("Check of an expired token: %v", err)
+	}
+	if err := (Static{Token: tok}).Check(); !errors.Is(err, ErrNoURL) {
+		t.Errorf("Check without a URL: %v", err)
 	}
 }
 
@@ -229,18 +249,27 @@ func TestMintedErrorsHideSecrets(t *testing.T) {
 		name string
 		m    Minted
 		want string
+		cond error
 	}{
-		{"no secret", Minted{URL: "ws://x", APIKey: testKey}, "needs both an API key and an API secret"},
-		{"no key", Minted{URL: "ws://x", APISecret: testSecret}, "needs both an API key and an API secret"},
-		{"no url", Minted{APIKey: testKey, APISecret: testSecret}, "no LiveKit server URL"},
-		{"metadata without agent", Minted{URL: "ws://x", APIKey: testKey, APISecret: testSecret, AgentMetadata: "{}"}, "without an agent name"},
-		{"negative ttl", Minted{URL: "ws://x", APIKey: testKey, APISecret: testSecret, TTL: -time.Second}, "must be positive"},
+		{"neither", Minted{URL: "ws://x"}, "minting a token needs an API key and its secret", ErrNoAPIKey},
+		{"no secret", Minted{URL: "ws://x", APIKey: testKey}, "an API key was given without its API secret", ErrNoAPISecret},
+		{"no key", Minted{URL: "ws://x", APISecret: testSecret}, "an API secret was given without its API key", ErrNoAPIKey},
+		{"no url", Minted{APIKey: testKey, APISecret: testSecret}, "no LiveKit server URL", ErrNoURL},
+		{"metadata without agent", Minted{URL: "ws://x", APIKey: testKey, APISecret: testSecret, AgentMetadata: "{}"}, "without an agent name", ErrAgentMetadataWithoutName},
+		{"negative ttl", Minted{URL: "ws://x", APIKey: testKey, APISecret: testSecret, TTL: -time.Second}, "must be positive", ErrBadTTL},
 	}
 	for _, tt := range tests {
 		_, err := tt.m.Fetch(context.Background())
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
 			continue
+		}
+		if !errors.Is(err, tt.cond) {
+			t.Errorf("%s: the error does not name the condition %q", tt.name, tt.cond)
+		}
+		assertDomainWords(t, err)
+		if cerr := tt.m.Check(); cerr == nil || cerr.Error() != err.Error() {
+			t.Errorf("%s: Check = %v, but Fetch refused with %v", tt.name, cerr, err)
 		}
 		if failure.KindOf(err) != failure.Usage {
 			t.Errorf("%s: kind = %v", tt.name, failure.KindOf(err))

@@ -50,7 +50,8 @@ type Request struct {
 	Body   map[string]json.RawMessage
 }
 
-// Server is a running stand-in. Its URL is the --api-base to use.
+// Server is a running stand-in. Its URL is the API base (HMS.APIBase) to
+// use.
 type Server struct {
 	URL string
 
