@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 
+	"github.com/webcall-cli/webcall/pkg/audio/device"
 	"github.com/webcall-cli/webcall/pkg/call"
 	"github.com/webcall-cli/webcall/pkg/failure"
 	"github.com/webcall-cli/webcall/pkg/room"
@@ -66,8 +67,16 @@ var cliHints = map[error]string{
 		envAPIKey + ", " + envAPISecret + "); or use --token-endpoint, or --provider hms",
 	call.ErrNoAgent: "check that the agent is running and dispatched to this room (when minting with --api-key, name it with --agent-name), or wait longer with --wait-agent",
 
-	// pkg/audio/device: reserved for the conversion of the device hints
-	// (issue 7), which adds its device.ErrX conditions here.
+	// pkg/audio/device.
+	device.ErrNoDevice:    "check `webcall devices`; use --input FILE (and --output FILE) to call without audio devices",
+	device.ErrNoDefault:   "pick one with --input-device or --output-device, by INDEX or part of its NAME (see `webcall devices`)",
+	device.ErrNotFound:    "run `webcall devices` to see the devices and pick one with --input-device or --output-device, or use --input FILE to call without a microphone",
+	device.ErrAmbiguous:   "give --input-device or --output-device the device's index, or more of its name (see `webcall devices`)",
+	device.ErrBusy:        "close the program using it, or pick another device with --input-device or --output-device (see `webcall devices`)",
+	device.ErrUnusable:    "run `webcall devices` to see the devices, or use --input FILE to call without a microphone",
+	device.ErrAudioSystem: "check that the sound server (PulseAudio, PipeWire) runs, or use --input FILE (and --output FILE) to call without audio devices",
+	device.ErrLost:        "check that the device is still connected (`webcall devices`), or use --input FILE to call without a microphone",
+	device.ErrUnsupported: "use --input FILE (and --output FILE), or rebuild webcall without -tags noportaudio",
 }
 
 // hintFor is the hint to print for err: failure.HintOf's walk of the chain
