@@ -319,9 +319,7 @@ func (c *call) stats(s *sender) event.CallStats {
 			st.ReplyLatencyMS = reply.Sub(c.speechEnd).Milliseconds()
 		}
 	}
-	if ps, ok := c.o.Output.(interface {
-		PlayoutStats() (underruns, overruns int64)
-	}); ok {
+	if ps, ok := c.o.Output.(audio.PlayoutReporter); ok {
 		st.PlaybackUnderrun, st.PlaybackOverrun = ps.PlayoutStats()
 	}
 	return st

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/webcall-cli/webcall/pkg/audio"
 	"github.com/webcall-cli/webcall/pkg/event"
 	"github.com/webcall-cli/webcall/pkg/failure"
 	"github.com/webcall-cli/webcall/pkg/room"
@@ -267,7 +268,7 @@ func (c *call) setAgentState(st string) {
 	c.emit(event.Event{Type: event.AgentState, Identity: c.agent.identity, State: st})
 	// Interrupted or finished: audio still queued for the speaker is stale.
 	if prev == "speaking" {
-		if f, ok := c.o.Output.(interface{ Flush() }); ok {
+		if f, ok := c.o.Output.(audio.Flusher); ok {
 			f.Flush()
 		}
 	}
