@@ -1,17 +1,18 @@
 // Package call runs one voice call: credentials, room, audio pumps,
 // captions, and the decision that the call is over.
 //
-// Run is the whole story, top to bottom. It owns two goroutines besides the
-// room's:
+// Run is the whole story, top to bottom. Besides the goroutine that calls
+// it and those of the room, it owns one goroutine:
 //   - the sender, which reads 20 ms frames from the input Source (paced by
-//     the device clock or by audio.Paced) and writes them to the published
-//     microphone track and the recorder. It always sends something: silence
-//     before the input starts, between words and after it ends, because gaps
-//     break RTP timing and the agent's end-of-speech detection.
-//   - nothing else: every other decision is taken by the loop in Run, which
-//     is the only place that reacts to room events.
+//     the device's clock, or for a file by audio.PacedWithClock on the
+//     call's Clock) and writes them to the published microphone track and
+//     the recorder. It always sends something: silence before the input
+//     starts, between words and after it ends, because gaps break RTP
+//     timing and the agent's end-of-speech detection.
 //
-// Both end before Run returns.
+// Every other decision is taken by the loop in Run, which is the only place
+// that reacts to room events. The sender ends, and the input is closed,
+// before Run returns.
 package call
 
 import (
@@ -63,9 +64,12 @@ type Options struct {
 	Timing Timing
 	// Logger receives the LiveKit SDK's logs. Nil keeps them quiet.
 	Logger protologger.Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-	// Start is the call's time zero for event times; zero means Now().
+	// Clock is where the call reads the time and sets its timers (the end
+	// of a reply, timeouts, the pacing of a file); nil means the system
+	// clock. Tests pass a fake one and move it by hand.
+	Clock audio.Clock
+	// Start is the call's time zero for event times; zero means
+	// Clock.Now() when Run starts.
 	Start time.Time
 }
 
@@ -164,7 +168,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 type call struct {
 	o      Options
 	timing Timing
-	now    func() time.Time
+	clock  audio.Clock
 	start  time.Time
 
 	store  *transcript.Store
@@ -179,9 +183,9 @@ type call struct {
 }
 
 func newCall(o Options) *call {
-	c := &call{o: o, timing: o.Timing.withDefaults(), now: o.Now}
-	if c.now == nil {
-		c.now = time.Now
+	c := &call{o: o, timing: o.Timing.withDefaults(), clock: o.Clock}
+	if c.clock == nil {
+		c.clock = audio.SystemClock
 	}
 	c.start = o.Start
 	if c.start.IsZero() {
@@ -194,9 +198,11 @@ func newCall(o Options) *call {
 		c.o.Status = func(string) {}
 	}
 	c.store = transcript.NewStore(transcript.Options{})
-	c.meter = audio.NewMeter(nowClock(c.now))
+	c.meter = audio.NewMeter(c.clock)
 	return c
 }
+
+func (c *call) now() time.Time { return c.clock.Now() }
 
 func (c *call) ms(t time.Time) int64 { return t.Sub(c.start).Milliseconds() }
 
@@ -271,10 +277,10 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	src := c.o.Input
 	if c.o.File != nil {
 		script = newScriptReader(c.o.File.Samples, c.timing.LeadSilence, c.timing.TrailSilence)
-		src = audio.Paced(script)
+		src = audio.PacedWithClock(script, c.clock)
 	}
 	sendCtx, stopSending := context.WithCancel(ctx)
-	snd := newSender(src, track, c.o.Recorder, script)
+	snd := newSender(src, track, c.o.Recorder, script, c.clock)
 	go snd.run(sendCtx)
 
 	endErr := c.loop(ctx, rm, script, joinedAt, maxDur, snd)
@@ -323,13 +329,4 @@ func (c *call) stats(s *sender) event.CallStats {
 		st.PlaybackUnderrun, st.PlaybackOverrun = ps.PlayoutStats()
 	}
 	return st
-}
-
-// nowClock lets the agent's meter read the call's clock, which tests drive.
-// The meter never sets timers; those come from the system clock.
-type nowClock func() time.Time
-
-func (n nowClock) Now() time.Time { return n() }
-func (nowClock) NewTimer(d time.Duration) audio.Timer {
-	return audio.SystemClock.NewTimer(d)
 }

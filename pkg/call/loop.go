@@ -31,13 +31,16 @@ type agentTracker struct {
 }
 
 func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, joinedAt time.Time, maxDur time.Duration, s *sender) error {
-	tick := time.NewTicker(tickEvery)
+	// A timer set again after each tick rather than a ticker: the clock
+	// has timers only, and ticks missed while the loop was busy need not
+	// be made up.
+	tick := c.clock.NewTimer(tickEvery)
 	defer tick.Stop()
 	var maxTimer <-chan time.Time
 	if maxDur > 0 {
-		t := time.NewTimer(maxDur - c.now().Sub(joinedAt))
+		t := c.clock.NewTimer(maxDur - c.now().Sub(joinedAt))
 		defer t.Stop()
-		maxTimer = t.C
+		maxTimer = t.C()
 	}
 	c.agent.openStreams = map[string]bool{}
 	lastWaitNote := joinedAt
@@ -93,7 +96,8 @@ func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, jo
 				return nil
 			}
 
-		case <-tick.C:
+		case <-tick.C():
+			tick.Reset(tickEvery)
 			now := c.now()
 			c.applyChanges(c.store.Tick(now))
 			if c.countdown {
