@@ -25,7 +25,6 @@ import (
 	"github.com/webcall-cli/webcall/pkg/audio"
 	"github.com/webcall-cli/webcall/pkg/event"
 	"github.com/webcall-cli/webcall/pkg/failure"
-	"github.com/webcall-cli/webcall/pkg/room"
 	"github.com/webcall-cli/webcall/pkg/token"
 	"github.com/webcall-cli/webcall/pkg/transcript"
 )
@@ -62,7 +61,11 @@ type Options struct {
 	OnCredentials func(token.Credentials)
 
 	Timing Timing
-	// Logger receives the LiveKit SDK's logs. Nil keeps them quiet.
+	// Join joins the room; nil means a LiveKit room (pkg/room). Tests and
+	// other transports put their own here.
+	Join JoinFunc
+	// Logger receives the LiveKit SDK's logs when Join is nil. Nil keeps
+	// them quiet.
 	Logger protologger.Logger
 	// Clock is where the call reads the time and sets its timers (the end
 	// of a reply, timeouts, the pacing of a file); nil means the system
@@ -251,12 +254,15 @@ func (c *call) run(ctx context.Context) (Result, error) {
 		c.countdown = true
 	}
 	c.o.Status(fmt.Sprintf("connecting to %s", creds.URL))
-	rm, err := room.Join(ctx, room.Config{
+	join := c.o.Join
+	if join == nil {
+		join = joinLiveKit(c.o.Logger)
+	}
+	rm, err := join(ctx, JoinConfig{
 		URL:            creds.URL,
 		Token:          creds.Token,
 		ConnectTimeout: c.timing.ConnectTimeout,
 		AgentAudio:     audio.Tee(sinks...),
-		Logger:         c.o.Logger,
 	})
 	if err != nil {
 		return c.result, c.interruptedOr(ctx, err)
@@ -267,7 +273,7 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	c.emit(event.Event{Type: event.Connected, Room: rm.Name(), Identity: rm.Identity(), URL: creds.URL, CallID: creds.CallID})
 	c.o.Status(fmt.Sprintf("joined room %s as %s", rm.Name(), rm.Identity()))
 
-	track, err := rm.PublishMicrophone("microphone")
+	track, err := rm.PublishMicrophone()
 	if err != nil {
 		return c.result, c.interruptedOr(ctx, err)
 	}

@@ -30,7 +30,7 @@ type agentTracker struct {
 	openStreams map[string]bool
 }
 
-func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, joinedAt time.Time, maxDur time.Duration, s *sender) error {
+func (c *call) loop(ctx context.Context, rm Room, script *scriptReader, joinedAt time.Time, maxDur time.Duration, s *sender) error {
 	// A timer set again after each tick rather than a ticker: the clock
 	// has timers only, and ticks missed while the loop was busy need not
 	// be made up.

@@ -10,16 +10,11 @@ import (
 	"github.com/webcall-cli/webcall/pkg/audio"
 )
 
-// frameWriter is where sent frames go: the published microphone track.
-type frameWriter interface {
-	WriteFrame(audio.Frame) error
-}
-
 // sender moves frames from the input to the track, one every 20 ms, for
 // the whole call. It is the only goroutine on the send path.
 type sender struct {
 	src    audio.Source
-	track  frameWriter
+	track  FrameWriter
 	rec    *audio.Recorder
 	script *scriptReader
 	clock  audio.Clock
@@ -35,7 +30,7 @@ type phaseAt struct {
 	at    time.Time
 }
 
-func newSender(src audio.Source, track frameWriter, rec *audio.Recorder, script *scriptReader, clock audio.Clock) *sender {
+func newSender(src audio.Source, track FrameWriter, rec *audio.Recorder, script *scriptReader, clock audio.Clock) *sender {
 	return &sender{
 		src:    src,
 		track:  track,
