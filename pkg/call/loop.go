@@ -306,28 +306,43 @@ func (p *phaseTimes) set(ph phase, at time.Time) {
 func (p *phaseTimes) has(ph phase) bool     { return p.seen[ph] }
 func (p *phaseTimes) at(ph phase) time.Time { return p.times[ph] }
 
-// countdown says how much of a capped call is left, at each whole minute
-// and at 30 and 10 seconds: people on a provider's 5-minute call should
-// not be cut off by surprise.
+// countdown says how much of a capped call is left as the time left
+// reaches each whole minute, 30 seconds and 10 seconds: people on a
+// provider's 5-minute call should not be cut off by surprise. The first
+// note only takes its bearings: the call announced the cap as it began,
+// and a mark the call started below was never reached.
 type countdown struct{ last time.Duration }
 
 func (c *countdown) note(left time.Duration) string {
-	var mark time.Duration
-	switch {
-	case left > time.Minute:
-		mark = left.Truncate(time.Minute)
-	case left > 30*time.Second:
-		mark = time.Minute
-	case left > 10*time.Second:
-		mark = 30 * time.Second
-	case left > 0:
-		mark = 10 * time.Second
-	default:
+	mark := countdownMark(left)
+	if mark == 0 {
 		return ""
 	}
-	if c.last != 0 && mark >= c.last {
+	if c.last == 0 {
+		c.last = mark
+		return ""
+	}
+	if mark >= c.last {
 		return ""
 	}
 	c.last = mark
 	return fmt.Sprintf("%s left in this call", mark)
+}
+
+// countdownMark is the smallest mark (10 s, 30 s, or a whole number of
+// minutes) at or above left, or 0 when no time is left.
+func countdownMark(left time.Duration) time.Duration {
+	switch {
+	case left <= 0:
+		return 0
+	case left <= 10*time.Second:
+		return 10 * time.Second
+	case left <= 30*time.Second:
+		return 30 * time.Second
+	}
+	mark := left.Truncate(time.Minute)
+	if mark < left {
+		mark += time.Minute
+	}
+	return mark
 }

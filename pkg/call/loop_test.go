@@ -1,6 +1,7 @@
 package call
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -208,23 +209,46 @@ func TestFlushOutputWhenAgentStopsSpeaking(t *testing.T) {
 	}
 }
 
+// Each mark is announced when the time left reaches it, not up to a
+// minute before; the start is not (the call announced the cap).
 func TestCountdown(t *testing.T) {
+	type note struct {
+		left time.Duration
+		msg  string
+	}
+	var c countdown
+	var got []note
+	// As the loop sees a 5-minute cap: the first tick comes 50 ms in.
+	for left := 5*time.Minute - tickEvery; left > -time.Second; left -= tickEvery {
+		if msg := c.note(left); msg != "" {
+			got = append(got, note{left, msg})
+		}
+	}
+	want := []note{
+		{4 * time.Minute, "4m0s left in this call"},
+		{3 * time.Minute, "3m0s left in this call"},
+		{2 * time.Minute, "2m0s left in this call"},
+		{time.Minute, "1m0s left in this call"},
+		{30 * time.Second, "30s left in this call"},
+		{10 * time.Second, "10s left in this call"},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v\nwant %v", got, want)
+	}
+}
+
+// A call that starts below a mark never hears of it: 40 s left is not
+// "1m0s left".
+func TestCountdownStartingBetweenMarks(t *testing.T) {
 	var c countdown
 	var got []string
-	for left := 5*time.Minute + 200*time.Millisecond; left > -time.Second; left -= 50 * time.Millisecond {
+	for left := 40*time.Second - tickEvery; left > 0; left -= tickEvery {
 		if msg := c.note(left); msg != "" {
 			got = append(got, msg)
 		}
 	}
-	want := []string{"5m0s left in this call", "4m0s left in this call", "3m0s left in this call", "2m0s left in this call",
-		"1m0s left in this call", "30s left in this call", "10s left in this call"}
-	if len(got) != len(want) {
-		t.Fatalf("got %q\nwant %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("got %q\nwant %q", got, want)
-		}
+	if want := []string{"30s left in this call", "10s left in this call"}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }
 
