@@ -133,7 +133,17 @@ func (c *Clock) nextDueLocked(target time.Time) *timer {
 // WaitTimers waits until at least n timers are set: the goroutines under
 // test have reached the point where they wait on the clock, so the first
 // Advance finds them waiting and every deadline counts from the start.
+// After an Advance, it tells that the receivers of its ticks have set
+// their timers again, that is, have done what the tick asked of them.
 func (c *Clock) WaitTimers(n int) {
+	c.t.Helper()
+	c.WaitTimersOr(n, nil)
+}
+
+// WaitTimersOr is WaitTimers that gives up, returning false, once done is
+// closed: when the code under test may stop using the clock (it ended)
+// and the timers it set will never be set again.
+func (c *Clock) WaitTimersOr(n int, done <-chan struct{}) bool {
 	c.t.Helper()
 	deadline := time.After(AckTimeout)
 	for {
@@ -141,10 +151,12 @@ func (c *Clock) WaitTimers(n int) {
 		armed, changed := len(c.armed), c.changed
 		c.mu.Unlock()
 		if armed >= n {
-			return
+			return true
 		}
 		select {
 		case <-changed:
+		case <-done:
+			return false
 		case <-deadline:
 			c.t.Fatalf("fakeclock: %d timer(s) set after %s of real time, want %d", armed, AckTimeout, n)
 		}

@@ -155,3 +155,12 @@ func TestWaitTimersReturnsOnceTimersAreSet(t *testing.T) {
 	clk.Advance(time.Second)
 	<-done
 }
+
+func TestWaitTimersOrGivesUpWhenDone(t *testing.T) {
+	clk := New(t, t0)
+	done := make(chan struct{})
+	close(done)
+	if clk.WaitTimersOr(1, done) {
+		t.Fatal("reported a timer that nobody set")
+	}
+}
