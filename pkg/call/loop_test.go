@@ -193,6 +193,8 @@ func TestHandleEvents(t *testing.T) {
 // agent stops speaking (interrupted or done).
 type flushSink struct{ flushed int }
 
+var _ audio.Flusher = (*flushSink)(nil)
+
 func (f *flushSink) Write([]int16) error { return nil }
 func (f *flushSink) Close() error        { return nil }
 func (f *flushSink) Flush()              { f.flushed++ }
@@ -254,6 +256,8 @@ func TestCountdownStartingBetweenMarks(t *testing.T) {
 
 // playoutSink reports playback counters, as a speaker does.
 type playoutSink struct{ flushSink }
+
+var _ audio.PlayoutReporter = playoutSink{}
 
 func (playoutSink) PlayoutStats() (int64, int64) { return 3, 1 }
 
