@@ -21,7 +21,8 @@
 //   - Optional sink abilities: Flusher (drop queued audio on barge-in) and
 //     PlayoutReporter (a speaker's underruns and overruns), which the call
 //     looks for on its output.
-//   - Time: Clock, so that pacing and metering can be driven by tests.
+//   - Time: Clock, so that pacing, metering and the call's timers can be
+//     driven by tests (internal/fakeclock).
 //
 // The package starts no goroutines. Its types say which of their methods
 // may be called from several goroutines (WAVWriter, Recorder, Meter and

@@ -89,11 +89,14 @@ type Timing struct {
 	// the trailing silence an agent may never decide the user has stopped.
 	LeadSilence  time.Duration
 	TrailSilence time.Duration
-	// ReplyIdle is how long the agent must be silent (no audio on its
-	// track) before its reply counts as over. The agent's track sends no
-	// packets between replies, so this is judged by wall-clock time.
+	// ReplyIdle is how long the agent must be silent (no speech on its
+	// track) before its reply counts as over; a caption stream still open
+	// or a state still "speaking" stretch it to 2 and 3 ReplyIdle. The
+	// agent's track sends no packets between replies, so this is judged by
+	// the Clock since the last speech, not by counting the audio received.
 	ReplyIdle time.Duration
-	// ReplyTimeout bounds the wait for a reply after the file was sent.
+	// ReplyTimeout bounds the wait for a reply, from the end of the file's
+	// speech (the trailing silence counts against it).
 	ReplyTimeout time.Duration
 	// ReadyTimeout bounds the wait for the agent to be ready to listen
 	// (state listening, greeting finished) before a file is sent anyway.
