@@ -31,9 +31,8 @@ type agentTracker struct {
 }
 
 func (c *call) loop(ctx context.Context, rm Room, script *scriptReader, joinedAt time.Time, maxDur time.Duration, s *sender) error {
-	// A timer set again after each tick rather than a ticker: the clock
-	// has timers only, and ticks missed while the loop was busy need not
-	// be made up.
+	// A timer set again at each tick stands in for a ticker: the clock
+	// has timers only.
 	tick := c.clock.NewTimer(tickEvery)
 	defer tick.Stop()
 	var maxTimer <-chan time.Time
