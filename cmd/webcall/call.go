@@ -250,7 +250,7 @@ func runCall(ctx context.Context, o *callOptions) error {
 	}
 	if err != nil {
 		err = bySignal(ctx, err)
-		if render, ok := render.(interface{ Error(error, int) }); ok {
+		if render, ok := render.(transcript.ErrorRenderer); ok {
 			render.Error(err, exitCode(err))
 		}
 		return err
@@ -277,6 +277,8 @@ type jsonRenderer struct {
 	transcript.Renderer
 	start time.Time
 }
+
+var _ transcript.ErrorRenderer = (*jsonRenderer)(nil)
 
 func (j *jsonRenderer) Error(err error, code int) {
 	_ = j.Render(event.Event{

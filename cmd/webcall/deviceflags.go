@@ -76,7 +76,8 @@ type callAudio struct {
 	Input audio.Source
 	// Gate mutes the microphone (a key press, --muted); nil with a file.
 	Gate *device.Gate
-	// Output is the speaker, the --output file, or both; nil for neither.
+	// Output is the speaker or the --output file (never both: --output
+	// names one); nil when a default speaker could not be opened.
 	Output audio.Sink
 
 	dev    *device.Device
@@ -184,6 +185,11 @@ type speakerOut struct {
 	lost    func(error)
 	once    sync.Once
 }
+
+var (
+	_ audio.Flusher         = (*speakerOut)(nil)
+	_ audio.PlayoutReporter = (*speakerOut)(nil)
+)
 
 func (s *speakerOut) Write(samples []int16) error {
 	err := s.speaker.Write(samples)

@@ -168,6 +168,11 @@ type meteredSink struct {
 	out   audio.Sink
 }
 
+var (
+	_ audio.Flusher         = (*meteredSink)(nil)
+	_ audio.PlayoutReporter = (*meteredSink)(nil)
+)
+
 func (s *meteredSink) Write(samples []int16) error {
 	_ = s.meter.Write(samples) // a Meter never fails
 	if s.out == nil {
@@ -178,16 +183,14 @@ func (s *meteredSink) Write(samples []int16) error {
 
 // Flush drops what out still queues: the agent was interrupted.
 func (s *meteredSink) Flush() {
-	if f, ok := s.out.(interface{ Flush() }); ok {
+	if f, ok := s.out.(audio.Flusher); ok {
 		f.Flush()
 	}
 }
 
 // PlayoutStats are out's underruns and overruns, or none.
 func (s *meteredSink) PlayoutStats() (underruns, overruns int64) {
-	if p, ok := s.out.(interface {
-		PlayoutStats() (underruns, overruns int64)
-	}); ok {
+	if p, ok := s.out.(audio.PlayoutReporter); ok {
 		return p.PlayoutStats()
 	}
 	return 0, 0

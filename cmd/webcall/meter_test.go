@@ -5,10 +5,10 @@ import (
 	"errors"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/webcall-cli/webcall/internal/fakeclock"
 	"github.com/webcall-cli/webcall/pkg/audio"
 	"github.com/webcall-cli/webcall/pkg/audio/device"
 )
@@ -51,26 +51,6 @@ func TestLevelBlock(t *testing.T) {
 	}
 }
 
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) NewTimer(time.Duration) audio.Timer { panic("the meter sets no timers") }
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // tone is a frame at a given level: a square wave of amplitude a has an
 // RMS of a.
 func tone(db float64) audio.Frame {
@@ -94,7 +74,7 @@ func (s frames) Close() error                                     { return nil }
 // The meter reads what the microphone sends (silence while muted) and
 // what the agent says, and keeps the last readings.
 func TestLevelMeterReadings(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1000, 0)}
+	clock := fakeclock.New(t, time.Unix(1000, 0))
 	gate := device.NewGate(frames{tone(-20)}, false)
 	m := newLevelMeter(clock, gate)
 	mic := &meteredSource{Source: gate, meter: m.mic}
@@ -130,7 +110,7 @@ func TestLevelMeterReadings(t *testing.T) {
 		if got := m.read(); got != s.want {
 			t.Errorf("after %s: %q, want %q", s.name, got, s.want)
 		}
-		clock.advance(meterInterval) // the agent's last chunk is older than the meter's hold by the next step
+		clock.Advance(meterInterval) // the agent's last chunk is older than the meter's hold by the next step
 	}
 }
 

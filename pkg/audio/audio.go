@@ -18,7 +18,11 @@
 //     Recorder lays the user's and the agent's audio side by side on the
 //     timeline of the frames sent.
 //   - Measuring: Meter (a Sink), RMS, DBFS and SpeechRatio.
-//   - Time: Clock, so that pacing and metering can be driven by tests.
+//   - Optional sink abilities: Flusher (drop queued audio on barge-in) and
+//     PlayoutReporter (a speaker's underruns and overruns), which the call
+//     looks for on its output.
+//   - Time: Clock, so that pacing, metering and the call's timers can be
+//     driven by tests (internal/fakeclock).
 //
 // The package starts no goroutines. Its types say which of their methods
 // may be called from several goroutines (WAVWriter, Recorder, Meter and
@@ -76,4 +80,23 @@ type Sink interface {
 	// Close flushes and releases the sink; it is safe to call more than
 	// once.
 	Close() error
+}
+
+// Flusher is a Sink that holds audio back before playing it (a speaker's
+// playout buffer) and can drop what it holds. When the agent is
+// interrupted (barge-in) or stops speaking, the words still queued are
+// stale: the call flushes its output so that they are not heard.
+//
+// A wrapper around a Sink that may be a Flusher passes Flush on, and says
+// so with a compile-time check: var _ audio.Flusher = (*T)(nil).
+type Flusher interface {
+	Flush()
+}
+
+// PlayoutReporter is a Sink that plays audio out in real time and counts
+// how its buffer fared: underruns (it ran dry and played silence) and
+// overruns (audio arrived faster than it played and was dropped). The call
+// reports them in its stats. Wrappers pass it on as they do Flush.
+type PlayoutReporter interface {
+	PlayoutStats() (underruns, overruns int64)
 }

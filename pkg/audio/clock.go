@@ -2,15 +2,17 @@ package audio
 
 import "time"
 
-// Clock is where pacing and metering read the time, so that tests can drive
-// it. SystemClock is the real one.
+// Clock is where pacing, metering and the call read the time and set their
+// timers, so that tests can drive it. SystemClock is the real one; tests
+// use internal/fakeclock.
 type Clock interface {
 	Now() time.Time
 	// NewTimer returns a running timer that fires once after d.
 	NewTimer(d time.Duration) Timer
 }
 
-// Timer is the part of *time.Timer that pacing uses.
+// Timer is the part of *time.Timer that pacing and the call use. A ticker
+// is a Timer Reset after each tick.
 type Timer interface {
 	C() <-chan time.Time
 	// Reset makes the timer fire once after d; a value from an earlier

@@ -75,6 +75,10 @@ func (discard) Close() error        { return nil }
 // Tee returns a Sink that writes every chunk to each of sinks in turn. A
 // failing sink does not stop the others; Write and Close return all their
 // errors joined.
+//
+// The Sink it returns is neither a Flusher nor a PlayoutReporter: those
+// belong to one sink (the speaker), and the call asks its output for them
+// directly rather than through the tee that feeds it.
 func Tee(sinks ...Sink) Sink { return tee(sinks) }
 
 type tee []Sink

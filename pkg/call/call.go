@@ -1,17 +1,18 @@
 // Package call runs one voice call: credentials, room, audio pumps,
 // captions, and the decision that the call is over.
 //
-// Run is the whole story, top to bottom. It owns two goroutines besides the
-// room's:
+// Run is the whole story, top to bottom. Besides the goroutine that calls
+// it and those of the room, it owns one goroutine:
 //   - the sender, which reads 20 ms frames from the input Source (paced by
-//     the device clock or by audio.Paced) and writes them to the published
-//     microphone track and the recorder. It always sends something: silence
-//     before the input starts, between words and after it ends, because gaps
-//     break RTP timing and the agent's end-of-speech detection.
-//   - nothing else: every other decision is taken by the loop in Run, which
-//     is the only place that reacts to room events.
+//     the device's clock, or for a file by audio.PacedWithClock on the
+//     call's Clock) and writes them to the published microphone track and
+//     the recorder. It always sends something: silence before the input
+//     starts, between words and after it ends, because gaps break RTP
+//     timing and the agent's end-of-speech detection.
 //
-// Both end before Run returns.
+// Every other decision is taken by the loop in Run, which is the only place
+// that reacts to room events. The sender ends, and the input is closed,
+// before Run returns.
 package call
 
 import (
@@ -24,7 +25,6 @@ import (
 	"github.com/webcall-cli/webcall/pkg/audio"
 	"github.com/webcall-cli/webcall/pkg/event"
 	"github.com/webcall-cli/webcall/pkg/failure"
-	"github.com/webcall-cli/webcall/pkg/room"
 	"github.com/webcall-cli/webcall/pkg/token"
 	"github.com/webcall-cli/webcall/pkg/transcript"
 )
@@ -61,11 +61,18 @@ type Options struct {
 	OnCredentials func(token.Credentials)
 
 	Timing Timing
-	// Logger receives the LiveKit SDK's logs. Nil keeps them quiet.
+	// Join joins the room; nil means a LiveKit room (pkg/room). Tests and
+	// other transports put their own here.
+	Join JoinFunc
+	// Logger receives the LiveKit SDK's logs when Join is nil. Nil keeps
+	// them quiet.
 	Logger protologger.Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-	// Start is the call's time zero for event times; zero means Now().
+	// Clock is where the call reads the time and sets its timers (the end
+	// of a reply, timeouts, the pacing of a file); nil means the system
+	// clock. Tests pass a fake one and move it by hand.
+	Clock audio.Clock
+	// Start is the call's time zero for event times; zero means
+	// Clock.Now() when Run starts.
 	Start time.Time
 }
 
@@ -82,11 +89,14 @@ type Timing struct {
 	// the trailing silence an agent may never decide the user has stopped.
 	LeadSilence  time.Duration
 	TrailSilence time.Duration
-	// ReplyIdle is how long the agent must be silent (no audio on its
-	// track) before its reply counts as over. The agent's track sends no
-	// packets between replies, so this is judged by wall-clock time.
+	// ReplyIdle is how long the agent must be silent (no speech on its
+	// track) before its reply counts as over; a caption stream still open
+	// or a state still "speaking" stretch it to 2 and 3 ReplyIdle. The
+	// agent's track sends no packets between replies, so this is judged by
+	// the Clock since the last speech, not by counting the audio received.
 	ReplyIdle time.Duration
-	// ReplyTimeout bounds the wait for a reply after the file was sent.
+	// ReplyTimeout bounds the wait for a reply, from the end of the file's
+	// speech (the trailing silence counts against it).
 	ReplyTimeout time.Duration
 	// ReadyTimeout bounds the wait for the agent to be ready to listen
 	// (state listening, greeting finished) before a file is sent anyway.
@@ -165,7 +175,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 type call struct {
 	o      Options
 	timing Timing
-	now    func() time.Time
+	clock  audio.Clock
 	start  time.Time
 
 	store  *transcript.Store
@@ -180,9 +190,9 @@ type call struct {
 }
 
 func newCall(o Options) *call {
-	c := &call{o: o, timing: o.Timing.withDefaults(), now: o.Now}
-	if c.now == nil {
-		c.now = time.Now
+	c := &call{o: o, timing: o.Timing.withDefaults(), clock: o.Clock}
+	if c.clock == nil {
+		c.clock = audio.SystemClock
 	}
 	c.start = o.Start
 	if c.start.IsZero() {
@@ -195,9 +205,11 @@ func newCall(o Options) *call {
 		c.o.Status = func(string) {}
 	}
 	c.store = transcript.NewStore(transcript.Options{})
-	c.meter = audio.NewMeter(nowClock(c.now))
+	c.meter = audio.NewMeter(c.clock)
 	return c
 }
+
+func (c *call) now() time.Time { return c.clock.Now() }
 
 func (c *call) ms(t time.Time) int64 { return t.Sub(c.start).Milliseconds() }
 
@@ -246,12 +258,15 @@ func (c *call) run(ctx context.Context) (Result, error) {
 		c.countdown = true
 	}
 	c.o.Status(fmt.Sprintf("connecting to %s", creds.URL))
-	rm, err := room.Join(ctx, room.Config{
+	join := c.o.Join
+	if join == nil {
+		join = joinLiveKit(c.o.Logger)
+	}
+	rm, err := join(ctx, JoinConfig{
 		URL:            creds.URL,
 		Token:          creds.Token,
 		ConnectTimeout: c.timing.ConnectTimeout,
 		AgentAudio:     audio.Tee(sinks...),
-		Logger:         c.o.Logger,
 	})
 	if err != nil {
 		return c.result, c.interruptedOr(ctx, err)
@@ -262,7 +277,7 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	c.emit(event.Event{Type: event.Connected, Room: rm.Name(), Identity: rm.Identity(), URL: creds.URL, CallID: creds.CallID})
 	c.o.Status(fmt.Sprintf("joined room %s as %s", rm.Name(), rm.Identity()))
 
-	track, err := rm.PublishMicrophone("microphone")
+	track, err := rm.PublishMicrophone()
 	if err != nil {
 		return c.result, c.interruptedOr(ctx, err)
 	}
@@ -272,10 +287,10 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	src := c.o.Input
 	if c.o.File != nil {
 		script = newScriptReader(c.o.File.Samples, c.timing.LeadSilence, c.timing.TrailSilence)
-		src = audio.Paced(script)
+		src = audio.PacedWithClock(script, c.clock)
 	}
 	sendCtx, stopSending := context.WithCancel(ctx)
-	snd := newSender(src, track, c.o.Recorder, script)
+	snd := newSender(src, track, c.o.Recorder, script, c.clock)
 	go snd.run(sendCtx)
 
 	endErr := c.loop(ctx, rm, script, joinedAt, maxDur, snd)
@@ -320,19 +335,8 @@ func (c *call) stats(s *sender) event.CallStats {
 			st.ReplyLatencyMS = reply.Sub(c.speechEnd).Milliseconds()
 		}
 	}
-	if ps, ok := c.o.Output.(interface {
-		PlayoutStats() (underruns, overruns int64)
-	}); ok {
+	if ps, ok := c.o.Output.(audio.PlayoutReporter); ok {
 		st.PlaybackUnderrun, st.PlaybackOverrun = ps.PlayoutStats()
 	}
 	return st
-}
-
-// nowClock lets the agent's meter read the call's clock, which tests drive.
-// The meter never sets timers; those come from the system clock.
-type nowClock func() time.Time
-
-func (n nowClock) Now() time.Time { return n() }
-func (nowClock) NewTimer(d time.Duration) audio.Timer {
-	return audio.SystemClock.NewTimer(d)
 }

@@ -3,14 +3,12 @@ package call_test
 import (
 	"context"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
 
 	protologger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 
+	"github.com/webcall-cli/webcall/internal/leaktest"
 	"github.com/webcall-cli/webcall/internal/lkserver"
 	"github.com/webcall-cli/webcall/internal/testagent"
 	"github.com/webcall-cli/webcall/pkg/audio"
@@ -65,42 +63,12 @@ func TestRepeatedCallsLeakNoGoroutines(t *testing.T) {
 	}
 
 	// The first call warms up what lives for the process (the SDK's
-	// shared state, DNS caches, pools): count after it.
+	// shared state, DNS caches, pools): check from after it.
 	oneCall()
-	base := settledGoroutines(0)
+	check := leaktest.Check(t)
 	const calls = 3
 	for i := 0; i < calls; i++ {
 		oneCall()
 	}
-	if n := settledGoroutines(base); n > base {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		t.Fatalf("%d goroutines after %d more calls, %d before:\n%s", n, calls, base, filterStacks(string(buf)))
-	}
-}
-
-// settledGoroutines waits up to 5 s for the goroutine count to fall to
-// target, and returns it.
-func settledGoroutines(target int) int {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= target || time.Now().After(deadline) {
-			return n
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// filterStacks drops the goroutines of the test machinery and the test
-// agent, which live on.
-func filterStacks(all string) string {
-	var keep []string
-	for _, g := range strings.Split(all, "\n\n") {
-		if strings.Contains(g, "internal/testagent") || strings.Contains(g, "testing.") && !strings.Contains(g, "webcall/pkg") {
-			continue
-		}
-		keep = append(keep, g)
-	}
-	return strings.Join(keep, "\n\n")
+	check()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/webcall-cli/webcall/pkg/audio"
 	"github.com/webcall-cli/webcall/pkg/event"
 	"github.com/webcall-cli/webcall/pkg/failure"
 	"github.com/webcall-cli/webcall/pkg/room"
@@ -29,14 +30,16 @@ type agentTracker struct {
 	openStreams map[string]bool
 }
 
-func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, joinedAt time.Time, maxDur time.Duration, s *sender) error {
-	tick := time.NewTicker(tickEvery)
+func (c *call) loop(ctx context.Context, rm Room, script *scriptReader, joinedAt time.Time, maxDur time.Duration, s *sender) error {
+	// A timer set again at each tick stands in for a ticker: the clock
+	// has timers only.
+	tick := c.clock.NewTimer(tickEvery)
 	defer tick.Stop()
 	var maxTimer <-chan time.Time
 	if maxDur > 0 {
-		t := time.NewTimer(maxDur - c.now().Sub(joinedAt))
+		t := c.clock.NewTimer(maxDur - c.now().Sub(joinedAt))
 		defer t.Stop()
-		maxTimer = t.C
+		maxTimer = t.C()
 	}
 	c.agent.openStreams = map[string]bool{}
 	lastWaitNote := joinedAt
@@ -92,7 +95,8 @@ func (c *call) loop(ctx context.Context, rm *room.Room, script *scriptReader, jo
 				return nil
 			}
 
-		case <-tick.C:
+		case <-tick.C():
+			tick.Reset(tickEvery)
 			now := c.now()
 			c.applyChanges(c.store.Tick(now))
 			if c.countdown {
@@ -267,7 +271,7 @@ func (c *call) setAgentState(st string) {
 	c.emit(event.Event{Type: event.AgentState, Identity: c.agent.identity, State: st})
 	// Interrupted or finished: audio still queued for the speaker is stale.
 	if prev == "speaking" {
-		if f, ok := c.o.Output.(interface{ Flush() }); ok {
+		if f, ok := c.o.Output.(audio.Flusher); ok {
 			f.Flush()
 		}
 	}
@@ -301,28 +305,43 @@ func (p *phaseTimes) set(ph phase, at time.Time) {
 func (p *phaseTimes) has(ph phase) bool     { return p.seen[ph] }
 func (p *phaseTimes) at(ph phase) time.Time { return p.times[ph] }
 
-// countdown says how much of a capped call is left, at each whole minute
-// and at 30 and 10 seconds: people on a provider's 5-minute call should
-// not be cut off by surprise.
+// countdown says how much of a capped call is left as the time left
+// reaches each whole minute, 30 seconds and 10 seconds: people on a
+// provider's 5-minute call should not be cut off by surprise. The first
+// note only takes its bearings: the call announced the cap as it began,
+// and a mark the call started below was never reached.
 type countdown struct{ last time.Duration }
 
 func (c *countdown) note(left time.Duration) string {
-	var mark time.Duration
-	switch {
-	case left > time.Minute:
-		mark = left.Truncate(time.Minute)
-	case left > 30*time.Second:
-		mark = time.Minute
-	case left > 10*time.Second:
-		mark = 30 * time.Second
-	case left > 0:
-		mark = 10 * time.Second
-	default:
+	mark := countdownMark(left)
+	if mark == 0 {
 		return ""
 	}
-	if c.last != 0 && mark >= c.last {
+	if c.last == 0 {
+		c.last = mark
+		return ""
+	}
+	if mark >= c.last {
 		return ""
 	}
 	c.last = mark
 	return fmt.Sprintf("%s left in this call", mark)
+}
+
+// countdownMark is the smallest mark (10 s, 30 s, or a whole number of
+// minutes) at or above left, or 0 when no time is left.
+func countdownMark(left time.Duration) time.Duration {
+	switch {
+	case left <= 0:
+		return 0
+	case left <= 10*time.Second:
+		return 10 * time.Second
+	case left <= 30*time.Second:
+		return 30 * time.Second
+	}
+	mark := left.Truncate(time.Minute)
+	if mark < left {
+		mark += time.Minute
+	}
+	return mark
 }

@@ -1,9 +1,12 @@
 package call
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/webcall-cli/webcall/internal/fakeclock"
+	"github.com/webcall-cli/webcall/pkg/audio"
 	"github.com/webcall-cli/webcall/pkg/event"
 	"github.com/webcall-cli/webcall/pkg/failure"
 	"github.com/webcall-cli/webcall/pkg/room"
@@ -11,16 +14,16 @@ import (
 )
 
 // testCall is a call whose clock the test drives.
-func testCall(t *testing.T) (*call, *time.Time, *[]event.Event) {
+func testCall(t *testing.T) (*call, *fakeclock.Clock, *[]event.Event) {
 	t.Helper()
-	now := time.Unix(1_000_000, 0)
+	clk := fakeclock.New(t, time.Unix(1_000_000, 0))
 	var evs []event.Event
 	c := newCall(Options{
-		Now:    func() time.Time { return now },
+		Clock:  clk,
 		Events: func(e event.Event) { evs = append(evs, e) },
 	})
 	c.agent.openStreams = map[string]bool{}
-	return c, &now, &evs
+	return c, clk, &evs
 }
 
 var speech = func() []int16 {
@@ -33,49 +36,49 @@ var speech = func() []int16 {
 
 // agentSpeaks feeds d of agent speech into the call's meter, 20 ms at a
 // time, advancing the clock.
-func agentSpeaks(c *call, now *time.Time, d time.Duration) {
-	for end := now.Add(d); now.Before(end); *now = now.Add(20 * time.Millisecond) {
+func agentSpeaks(c *call, clk *fakeclock.Clock, d time.Duration) {
+	for end := clk.Now().Add(d); clk.Now().Before(end); clk.Advance(audio.FrameDuration) {
 		_ = c.meter.Write(speech)
 	}
 }
 
 func TestReplyOver(t *testing.T) {
-	c, now, _ := testCall(t)
+	c, clk, _ := testCall(t)
 	c.timing = DefaultTiming
 	var ph phaseTimes
-	ph.set(phaseTrailing, *now)
-	if done, _ := c.replyOver(*now, ph); done {
+	ph.set(phaseTrailing, clk.Now())
+	if done, _ := c.replyOver(clk.Now(), ph); done {
 		t.Fatal("over before the input was even sent")
 	}
-	*now = now.Add(1500 * time.Millisecond)
-	ph.set(phaseDone, *now)
+	clk.Advance(1500 * time.Millisecond)
+	ph.set(phaseDone, clk.Now())
 
 	// The agent starts replying; its state says speaking.
 	c.handle(room.ParticipantJoined{Identity: "agent", Agent: true, Attributes: map[string]string{room.AttrAgentState: "listening"}})
 	c.handle(room.AttributesChanged{Identity: "agent", Agent: true, Changed: map[string]string{room.AttrAgentState: "speaking"}})
 	c.handle(room.StreamOpened{Info: transcript.StreamInfo{StreamID: "s1", Speaker: transcript.SpeakerAgent, Identity: "agent"}})
-	agentSpeaks(c, now, 2*time.Second)
-	if done, _ := c.replyOver(*now, ph); done {
+	agentSpeaks(c, clk, 2*time.Second)
+	if done, _ := c.replyOver(clk.Now(), ph); done {
 		t.Fatal("over while the agent talks")
 	}
 	// A pause between sentences, shorter than ReplyIdle.
-	*now = now.Add(c.timing.ReplyIdle / 2)
-	if done, _ := c.replyOver(*now, ph); done {
+	clk.Advance(c.timing.ReplyIdle / 2)
+	if done, _ := c.replyOver(clk.Now(), ph); done {
 		t.Fatal("over during a short pause")
 	}
-	agentSpeaks(c, now, time.Second)
+	agentSpeaks(c, clk, time.Second)
 	// Silent long enough, but the state still says speaking and the
 	// caption stream is open: give it more time.
-	*now = now.Add(c.timing.ReplyIdle)
-	if done, _ := c.replyOver(*now, ph); done {
+	clk.Advance(c.timing.ReplyIdle)
+	if done, _ := c.replyOver(clk.Now(), ph); done {
 		t.Fatal("over while the state says speaking and the caption is open")
 	}
 	c.handle(room.AttributesChanged{Identity: "agent", Agent: true, Changed: map[string]string{room.AttrAgentState: "listening"}})
-	if done, _ := c.replyOver(*now, ph); done {
+	if done, _ := c.replyOver(clk.Now(), ph); done {
 		t.Fatal("over while the caption stream is still open")
 	}
 	c.handle(room.StreamClosed{StreamID: "s1"})
-	done, err := c.replyOver(*now, ph)
+	done, err := c.replyOver(clk.Now(), ph)
 	if !done || err != nil {
 		t.Fatalf("not over after silence, listening and a closed caption: %v %v", done, err)
 	}
@@ -87,31 +90,31 @@ func TestReplyOver(t *testing.T) {
 // A state stuck on speaking (states are hints) does not hold the call
 // open for ever: the audio decides.
 func TestReplyOverDespiteStuckState(t *testing.T) {
-	c, now, _ := testCall(t)
+	c, clk, _ := testCall(t)
 	c.timing = DefaultTiming
 	var ph phaseTimes
-	ph.set(phaseTrailing, *now)
-	ph.set(phaseDone, *now)
+	ph.set(phaseTrailing, clk.Now())
+	ph.set(phaseDone, clk.Now())
 	c.handle(room.ParticipantJoined{Identity: "agent", Agent: true, Attributes: map[string]string{room.AttrAgentState: "speaking"}})
-	agentSpeaks(c, now, time.Second)
-	*now = now.Add(3 * c.timing.ReplyIdle)
-	if done, _ := c.replyOver(*now, ph); !done {
+	agentSpeaks(c, clk, time.Second)
+	clk.Advance(3 * c.timing.ReplyIdle)
+	if done, _ := c.replyOver(clk.Now(), ph); !done {
 		t.Fatal("a stuck speaking state held the call open")
 	}
 }
 
 func TestNoReply(t *testing.T) {
-	c, now, _ := testCall(t)
+	c, clk, _ := testCall(t)
 	c.timing = DefaultTiming
 	var ph phaseTimes
-	ph.set(phaseTrailing, *now)
-	ph.set(phaseDone, now.Add(1500*time.Millisecond))
-	*now = now.Add(c.timing.ReplyTimeout - time.Millisecond)
-	if done, _ := c.replyOver(*now, ph); done {
+	ph.set(phaseTrailing, clk.Now())
+	ph.set(phaseDone, clk.Now().Add(1500*time.Millisecond))
+	clk.Advance(c.timing.ReplyTimeout - time.Millisecond)
+	if done, _ := c.replyOver(clk.Now(), ph); done {
 		t.Fatal("gave up before ReplyTimeout")
 	}
-	*now = now.Add(time.Millisecond)
-	done, err := c.replyOver(*now, ph)
+	clk.Advance(time.Millisecond)
+	done, err := c.replyOver(clk.Now(), ph)
 	if !done || failure.KindOf(err) != failure.Check {
 		t.Fatalf("want a Check failure after ReplyTimeout, got %v %v", done, err)
 	}
@@ -135,7 +138,7 @@ func TestReadyToListen(t *testing.T) {
 		{"never ready: spoken to anyway", "initializing", DefaultTiming.ReadyTimeout, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, now, _ := testCall(t)
+			c, clk, _ := testCall(t)
 			c.timing = DefaultTiming
 			attrs := map[string]string{}
 			if tc.state != "" {
@@ -143,11 +146,11 @@ func TestReadyToListen(t *testing.T) {
 			}
 			c.handle(room.ParticipantJoined{Identity: "agent", Agent: true, Attributes: attrs})
 			if !tc.quiet {
-				agentSpeaks(c, now, tc.since)
+				agentSpeaks(c, clk, tc.since)
 			} else {
-				*now = now.Add(tc.since)
+				clk.Advance(tc.since)
 			}
-			if got := c.readyToListen(*now); got != tc.want {
+			if got := c.readyToListen(clk.Now()); got != tc.want {
 				t.Fatalf("readyToListen = %v, want %v", got, tc.want)
 			}
 		})
@@ -190,6 +193,8 @@ func TestHandleEvents(t *testing.T) {
 // agent stops speaking (interrupted or done).
 type flushSink struct{ flushed int }
 
+var _ audio.Flusher = (*flushSink)(nil)
+
 func (f *flushSink) Write([]int16) error { return nil }
 func (f *flushSink) Close() error        { return nil }
 func (f *flushSink) Flush()              { f.flushed++ }
@@ -206,28 +211,53 @@ func TestFlushOutputWhenAgentStopsSpeaking(t *testing.T) {
 	}
 }
 
+// Each mark is announced when the time left reaches it, not up to a
+// minute before; the start is not (the call announced the cap).
 func TestCountdown(t *testing.T) {
+	type note struct {
+		left time.Duration
+		msg  string
+	}
+	var c countdown
+	var got []note
+	// As the loop sees a 5-minute cap: the first tick comes 50 ms in.
+	for left := 5*time.Minute - tickEvery; left > -time.Second; left -= tickEvery {
+		if msg := c.note(left); msg != "" {
+			got = append(got, note{left, msg})
+		}
+	}
+	want := []note{
+		{4 * time.Minute, "4m0s left in this call"},
+		{3 * time.Minute, "3m0s left in this call"},
+		{2 * time.Minute, "2m0s left in this call"},
+		{time.Minute, "1m0s left in this call"},
+		{30 * time.Second, "30s left in this call"},
+		{10 * time.Second, "10s left in this call"},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v\nwant %v", got, want)
+	}
+}
+
+// A call that starts below a mark never hears of it: 40 s left is not
+// "1m0s left".
+func TestCountdownStartingBetweenMarks(t *testing.T) {
 	var c countdown
 	var got []string
-	for left := 5*time.Minute + 200*time.Millisecond; left > -time.Second; left -= 50 * time.Millisecond {
+	for left := 40*time.Second - tickEvery; left > 0; left -= tickEvery {
 		if msg := c.note(left); msg != "" {
 			got = append(got, msg)
 		}
 	}
-	want := []string{"5m0s left in this call", "4m0s left in this call", "3m0s left in this call", "2m0s left in this call",
-		"1m0s left in this call", "30s left in this call", "10s left in this call"}
-	if len(got) != len(want) {
-		t.Fatalf("got %q\nwant %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("got %q\nwant %q", got, want)
-		}
+	if want := []string{"30s left in this call", "10s left in this call"}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }
 
 // playoutSink reports playback counters, as a speaker does.
 type playoutSink struct{ flushSink }
+
+var _ audio.PlayoutReporter = playoutSink{}
 
 func (playoutSink) PlayoutStats() (int64, int64) { return 3, 1 }
 
@@ -236,7 +266,7 @@ func (playoutSink) PlayoutStats() (int64, int64) { return 3, 1 }
 func TestStatsReportPlayoutWithoutFile(t *testing.T) {
 	c, _, _ := testCall(t)
 	c.o.Output = &playoutSink{}
-	st := c.stats(newSender(nil, nil, nil, nil))
+	st := c.stats(newSender(nil, nil, nil, nil, nil))
 	if st.PlaybackUnderrun != 3 || st.PlaybackOverrun != 1 || st.ReplyLatencyMS != 0 {
 		t.Fatalf("stats %+v", st)
 	}

@@ -10,18 +10,14 @@ import (
 	"github.com/webcall-cli/webcall/pkg/audio"
 )
 
-// frameWriter is where sent frames go: the published microphone track.
-type frameWriter interface {
-	WriteFrame(audio.Frame) error
-}
-
 // sender moves frames from the input to the track, one every 20 ms, for
 // the whole call. It is the only goroutine on the send path.
 type sender struct {
 	src    audio.Source
-	track  frameWriter
+	track  FrameWriter
 	rec    *audio.Recorder
 	script *scriptReader
+	clock  audio.Clock
 
 	sent   atomic.Int64
 	phases chan phaseAt
@@ -34,12 +30,13 @@ type phaseAt struct {
 	at    time.Time
 }
 
-func newSender(src audio.Source, track frameWriter, rec *audio.Recorder, script *scriptReader) *sender {
+func newSender(src audio.Source, track FrameWriter, rec *audio.Recorder, script *scriptReader, clock audio.Clock) *sender {
 	return &sender{
 		src:    src,
 		track:  track,
 		rec:    rec,
 		script: script,
+		clock:  clock,
 		// Each phase is reported once, so this never fills.
 		phases: make(chan phaseAt, phaseCount),
 		done:   make(chan struct{}),
@@ -58,7 +55,7 @@ func (s *sender) run(ctx context.Context) {
 	for {
 		err := src.ReadFrame(ctx, f)
 		if errors.Is(err, io.EOF) {
-			src = audio.Paced(audio.Silence(0))
+			src = audio.PacedWithClock(audio.Silence(0), s.clock)
 			continue
 		}
 		if err != nil {
@@ -78,7 +75,7 @@ func (s *sender) run(ctx context.Context) {
 			if p := s.script.phase(); p != last {
 				// The frame that starts a phase was just sent: its time is
 				// the phase's time, accurate to the frame.
-				now := time.Now()
+				now := s.clock.Now()
 				for q := last + 1; q <= p; q++ {
 					s.phases <- phaseAt{phase: q, at: now}
 				}
@@ -88,5 +85,6 @@ func (s *sender) run(ctx context.Context) {
 	}
 }
 
-// stop ends the sender and waits for it.
+// wait returns once the sender has ended: after its context was cancelled,
+// or by itself when its input failed.
 func (s *sender) wait() { <-s.done }

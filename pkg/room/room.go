@@ -25,22 +25,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/livekit/media-sdk"
 	"github.com/livekit/protocol/livekit"
 	protologger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	lkmedia "github.com/livekit/server-sdk-go/v2/pkg/media"
-	"github.com/pion/webrtc/v4"
 
 	"github.com/webcall-cli/webcall/pkg/audio"
 	"github.com/webcall-cli/webcall/pkg/failure"
-	"github.com/webcall-cli/webcall/pkg/transcript"
 )
 
 // Attribute and topic names used by LiveKit Agents.
@@ -262,200 +258,20 @@ func (r *Room) onAttributesChanged(changed map[string]string, p lksdk.Participan
 	})
 }
 
-// isAgent tells an assistant from a person. Current agents join with kind
+// isAgent tells an assistant from a person.
+func isAgent(rp *lksdk.RemoteParticipant) bool { return agentLike(rp.Kind(), rp.Attributes()) }
+
+// agentLike is isAgent on what it reads: current agents join with kind
 // AGENT; older ones only show themselves through their attributes.
-func isAgent(rp *lksdk.RemoteParticipant) bool {
-	if rp.Kind() == lksdk.ParticipantAgent {
+func agentLike(kind lksdk.ParticipantKind, attrs map[string]string) bool {
+	if kind == lksdk.ParticipantAgent {
 		return true
 	}
-	attrs := rp.Attributes()
 	_, state := attrs[AttrAgentState]
 	_, name := attrs[AttrAgentName]
 	return state || name
 }
 
-func (r *Room) onTrackSubscribed(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublication, rp *lksdk.RemoteParticipant) {
-	if track.Kind() != webrtc.RTPCodecTypeAudio || !isAgent(rp) {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return
-	}
-	// The decoder handles jitter and packet loss, and delivers 48 kHz mono
-	// whatever the agent's TTS produced.
-	t, err := lkmedia.NewPCMRemoteTrack(track, &skipLeadingSilence{w: r.agentAudio},
-		lkmedia.WithTargetSampleRate(audio.SampleRate),
-		lkmedia.WithTargetChannels(1),
-		lkmedia.WithHandleJitter(true),
-	)
-	if err != nil {
-		r.queue.push(Warning{Message: fmt.Sprintf("cannot decode the agent's audio track %s: %v", pub.SID(), err)})
-		return
-	}
-	r.remote = append(r.remote, t)
-	r.queue.push(AudioSubscribed{Identity: rp.Identity(), TrackSID: pub.SID()})
-}
-
-// skipLeadingSilence drops a track's audio until its first non-silent
-// chunk. On a new subscription the server sends up to 5 s of Opus silence
-// frames until the publisher's first packet, and an agent publishes
-// nothing until it first speaks: that filler is not the agent's audio.
-type skipLeadingSilence struct {
-	w       *gatedSink
-	started bool // only touched by the track's one decoding goroutine
-}
-
-func (s *skipLeadingSilence) WriteSample(in media.PCM16Sample) error {
-	if !s.started {
-		for _, v := range in {
-			if v != 0 {
-				s.started = true
-				break
-			}
-		}
-		if !s.started {
-			return nil
-		}
-	}
-	return s.w.WriteSample(in)
-}
-
-func (s *skipLeadingSilence) SampleRate() int { return audio.SampleRate }
-func (s *skipLeadingSilence) String() string  { return "webcall-skip-leading-silence" }
-func (s *skipLeadingSilence) Close() error    { return nil }
-
-// gatedSink adapts an audio.Sink to the SDK's PCM writer, and stops
-// passing audio on once closed.
-type gatedSink struct {
-	mu     sync.Mutex
-	sink   audio.Sink
-	closed bool
-}
-
-func (g *gatedSink) WriteSample(s media.PCM16Sample) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.closed {
-		return nil
-	}
-	return g.sink.Write(s)
-}
-
-func (g *gatedSink) close() {
-	g.mu.Lock()
-	g.closed = true
-	g.mu.Unlock()
-}
-
-func (g *gatedSink) SampleRate() int { return audio.SampleRate }
-func (g *gatedSink) String() string  { return "webcall-agent-audio" }
-
-// Close does nothing: the sink belongs to the call, which outlives tracks.
-func (g *gatedSink) Close() error { return nil }
-
 func (r *Room) onDisconnected(reason lksdk.DisconnectionReason) {
 	r.queue.push(Disconnected{Reason: string(reason)})
-}
-
-// onTextStream runs on its own goroutine (the SDK starts one per stream),
-// so blocking reads here never hold up other streams or their trailers.
-func (r *Room) onTextStream(reader *lksdk.TextStreamReader, sender string) {
-	// Header attributes are copied at once: the SDK writes trailer
-	// attributes into the same map later.
-	attrs := maps.Clone(reader.Info.Attributes)
-	info := transcript.StreamInfo{
-		StreamID:  reader.Info.Id,
-		SegmentID: attrs[AttrSegmentID],
-		Sender:    sender,
-		Final:     attrs[AttrFinal] == "true",
-	}
-	trackID := attrs[AttrTranscribedTrack]
-	r.mu.Lock()
-	ours := r.localTracks[trackID]
-	r.mu.Unlock()
-	local := r.sdk.LocalParticipant.Identity()
-	if ours || sender == local {
-		info.Speaker = transcript.Speaker("user")
-		info.Identity = local
-	} else {
-		info.Speaker = transcript.Speaker("agent")
-		info.Identity = sender
-	}
-	r.queue.push(StreamOpened{Info: info})
-
-	buf := make([]byte, 4096)
-	var pending []byte // an incomplete UTF-8 sequence from the last read
-	for {
-		n, err := reader.Read(buf)
-		if n > 0 {
-			pending = append(pending, buf[:n]...)
-			cut := completeUTF8(pending)
-			if cut > 0 {
-				r.queue.push(StreamChunk{StreamID: info.StreamID, Text: string(pending[:cut])})
-				pending = append(pending[:0], pending[cut:]...)
-			}
-		}
-		if err != nil {
-			if len(pending) > 0 {
-				r.queue.push(StreamChunk{StreamID: info.StreamID, Text: string(pending)})
-			}
-			var trailerFinal *bool
-			if errors.Is(err, io.EOF) {
-				// After EOF the SDK no longer touches the map.
-				if v, ok := reader.Info.Attributes[AttrFinal]; ok && v != attrs[AttrFinal] {
-					f := v == "true"
-					trailerFinal = &f
-				}
-			}
-			r.queue.push(StreamClosed{StreamID: info.StreamID, TrailerFinal: trailerFinal})
-			return
-		}
-	}
-}
-
-// completeUTF8 returns how many leading bytes of b form whole UTF-8
-// characters, so a character split across chunks is never mangled.
-func completeUTF8(b []byte) int {
-	// Walk back over at most 3 continuation bytes to the last lead byte.
-	for i := len(b) - 1; i >= 0 && i >= len(b)-4; i-- {
-		c := b[i]
-		if c < 0x80 {
-			return len(b)
-		}
-		if c >= 0xC0 { // lead byte
-			need := 2
-			switch {
-			case c >= 0xF0:
-				need = 4
-			case c >= 0xE0:
-				need = 3
-			}
-			if len(b)-i >= need {
-				return len(b)
-			}
-			return i
-		}
-	}
-	return len(b)
-}
-
-func (r *Room) onTranscription(segs []*lksdk.TranscriptionSegment, p lksdk.Participant, _ lksdk.TrackPublication) {
-	local := r.sdk.LocalParticipant.Identity()
-	speaker := transcript.Speaker("agent")
-	if p.Identity() == local {
-		speaker = transcript.Speaker("user")
-	}
-	ev := LegacyTranscription{Identity: p.Identity()}
-	for _, s := range segs {
-		ev.Segments = append(ev.Segments, transcript.LegacySegment{
-			ID:       s.ID,
-			Speaker:  speaker,
-			Identity: p.Identity(),
-			Text:     s.Text,
-			Final:    s.Final,
-		})
-	}
-	r.queue.push(ev)
 }

@@ -19,6 +19,16 @@ type Renderer interface {
 	Close() error
 }
 
+// ErrorRenderer is a Renderer that can also report how the call failed, as
+// its last output: a script that reads only the JSON stream on stdout
+// still learns the error, its exit code and its hint. Renderers for people
+// leave this out; the error goes to stderr for them.
+type ErrorRenderer interface {
+	Renderer
+	// Error renders err, with the exit code the process will return.
+	Error(err error, code int)
+}
+
 // ErrClosed is returned by Render after Close.
 var ErrClosed = errors.New("transcript: renderer is closed")
 
