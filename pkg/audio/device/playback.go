@@ -63,7 +63,9 @@ type Playback struct {
 }
 
 var (
-	_ audio.Sink = (*Playback)(nil)
+	_ audio.Sink            = (*Playback)(nil)
+	_ audio.Flusher         = (*Playback)(nil)
+	_ audio.PlayoutReporter = (*Playback)(nil)
 )
 
 func newPlayback(d *Device) (*Playback, error) {

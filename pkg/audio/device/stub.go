@@ -42,7 +42,11 @@ func (*Capture) Close() error                                 { return nil }
 // Playback is never opened in this build.
 type Playback struct{}
 
-var _ audio.Sink = (*Playback)(nil)
+var (
+	_ audio.Sink            = (*Playback)(nil)
+	_ audio.Flusher         = (*Playback)(nil)
+	_ audio.PlayoutReporter = (*Playback)(nil)
+)
 
 func (*Playback) Write([]int16) error { return ErrClosed }
 func (*Playback) Flush()              {}
