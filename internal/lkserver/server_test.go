@@ -15,6 +15,7 @@ import (
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 
+	"github.com/webcall-cli/webcall/internal/leaktest"
 	"github.com/webcall-cli/webcall/internal/lkserver"
 )
 
@@ -80,6 +81,7 @@ func TestFindBinary(t *testing.T) {
 
 func TestPortTaken(t *testing.T) {
 	skipShort(t)
+	defer leaktest.Check(t)()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +98,9 @@ func TestPortTaken(t *testing.T) {
 
 func TestClientJoins(t *testing.T) {
 	skipShort(t)
+	// Registered first, so it runs last: once the server has stopped,
+	// nothing of the helper, the SDK's room or the Twirp client remains.
+	t.Cleanup(leaktest.Check(t))
 	s := lkserver.Start(t)
 	if !strings.HasPrefix(s.URL, "ws://127.0.0.1:") {
 		t.Fatalf("URL = %q, want a loopback ws URL", s.URL)
@@ -134,10 +139,12 @@ func TestClientJoins(t *testing.T) {
 
 func TestStopEndsProcess(t *testing.T) {
 	skipShort(t)
+	defer leaktest.Check(t)()
 	s, err := lkserver.StartProcess(context.Background(), lkserver.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Close()
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +155,15 @@ func TestStopEndsProcess(t *testing.T) {
 	}
 	if err := s.Stop(); err != nil {
 		t.Errorf("second Stop: %v", err)
+	}
+	if _, err := os.Stat(s.LogPath()); err != nil {
+		t.Errorf("Stop removed the server's log: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.LogPath()); !os.IsNotExist(err) {
+		t.Errorf("log %s still there after Close (err %v)", s.LogPath(), err)
 	}
 }
 
