@@ -3,7 +3,6 @@ package lkserver_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,28 +14,14 @@ import (
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 
+	"github.com/webcall-cli/webcall/internal/golden"
 	"github.com/webcall-cli/webcall/internal/leaktest"
 	"github.com/webcall-cli/webcall/internal/lkserver"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 func TestConfigYAML(t *testing.T) {
 	cfg := lkserver.Config{Port: 7880, TCPPort: 7881, UDPPort: 7882}
-	got := cfg.YAML()
-	golden := filepath.Join("testdata", "livekit.golden.yaml")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("config differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
-	}
+	golden.Assert(t, filepath.Join("testdata", "livekit.golden.yaml"), cfg.YAML())
 }
 
 func TestMissingBinary(t *testing.T) {
