@@ -14,7 +14,7 @@ type recorder struct {
 	errors []string
 }
 
-func (r *recorder) Helper() {}
+func (r *recorder) Helper()      {}
 func (r *recorder) Failed() bool { return false }
 func (r *recorder) Errorf(format string, args ...any) {
 	r.mu.Lock()
