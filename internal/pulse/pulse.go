@@ -153,8 +153,15 @@ func start(t testing.TB, o Options) *Server {
 			t.Errorf("stop PulseAudio: %v", err)
 		}
 		if t.Failed() {
-			// The log stays for the reader.
+			// The logs stay for the reader.
 			t.Logf("pulseaudio log (tail; all of it in %s):\n%s", s.daemon.LogPath(), s.Log())
+			if s.feed != nil {
+				if tail := strings.TrimSpace(s.feed.p.Tail(logLimit)); tail != "" {
+					t.Logf("the microphone feed's log (all of it in %s):\n%s", s.feed.p.LogPath(), tail)
+				} else {
+					s.feed.close()
+				}
+			}
 			return
 		}
 		if err := s.Close(); err != nil {
