@@ -16,17 +16,21 @@
 //     mono 48 kHz null sinks and gives each a permanent low-latency client,
 //     so that streams start at once and monitors always deliver, as on a
 //     real sound card.
-//   - StartStock: stock (stock.go). The system's default.pa, and devices
-//     made the way people give a container audio, with pactl: null sinks
-//     for the speaker and the microphone's feed, a remap source on the
-//     feed's monitor as the microphone, and a near-silent stream kept
-//     playing into the feed, as a real microphone's noise floor. Here a
+//   - StartStock: stock (stock.go). The system's default.pa (less the
+//     modules that look for sound cards, which find none in a container
+//     and would take a developer's real one), the daemon's defaults, and
+//     devices made the way people give a container audio, with pactl:
+//     null sinks for the speaker and the microphone's feed, a remap
+//     source on the feed's monitor as the microphone, and a near-silent
+//     stream kept playing into the feed, as a real microphone's noise
+//     floor. Here a
 //     new stream on a null sink can wait up to 2 s for its first samples,
 //     and a monitor delivers nothing while nothing plays into its sink:
 //     what users and containers have.
 //
 // Either way, Devices names the virtual devices. Tests play what the
-// microphone hears into MicFeed (PlayIntoMic) and record what webcall
+// microphone hears into MicFeed (PlayIntoMic; on a stock daemon it is
+// mixed into the feed's one stream, feed.go) and record what webcall
 // played from SpeakerMonitor (RecordSpeaker). The test's own players and
 // recorders ask a stock daemon for its default latency, as users'
 // programs do: one that asked for low latency would make the sink run at
