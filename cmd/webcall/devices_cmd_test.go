@@ -4,18 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/webcall-cli/webcall/internal/golden"
 	"github.com/webcall-cli/webcall/pkg/audio/device"
 	"github.com/webcall-cli/webcall/pkg/failure"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // A machine with a sound card, a USB headset and PulseAudio.
 var fakeDevices = []device.Info{
@@ -47,23 +44,6 @@ func listOf(devs []device.Info, err error) func(context.Context, *slog.Logger) (
 	return func(context.Context, *slog.Logger) ([]device.Info, error) { return devs, err }
 }
 
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateGolden {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run the test with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func TestDevicesCmdOutput(t *testing.T) {
 	tests := []struct {
 		golden string
@@ -81,7 +61,7 @@ func TestDevicesCmdOutput(t *testing.T) {
 			if errOut != "" {
 				t.Errorf("stderr = %q, want nothing", errOut)
 			}
-			checkGolden(t, tt.golden, out)
+			golden.Assert(t, filepath.Join("testdata", tt.golden), out)
 		})
 	}
 }

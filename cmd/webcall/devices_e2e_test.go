@@ -101,7 +101,8 @@ func (c *liveCall) waitFor(t *testing.T, what string, timeout time.Duration, mat
 		select {
 		case ev, ok := <-c.events:
 			if !ok {
-				t.Fatalf("the call ended while waiting for %s\nstderr:\n%s", what, c.stderr.String())
+				r := c.wait(t)
+				t.Fatalf("the call ended (exit %d) while waiting for %s\nstderr:\n%s", r.code, what, r.stderr)
 			}
 			if match(ev) {
 				return ev
@@ -183,7 +184,7 @@ func sayIntoMic(t *testing.T, s *pulse.Server, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Play(context.Background(), pulse.MicSink, clip.Samples); err != nil {
+	if err := s.PlayIntoMic(context.Background(), clip.Samples); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/webcall-cli/webcall/internal/leaktest"
 	"github.com/webcall-cli/webcall/internal/lkserver"
 	"github.com/webcall-cli/webcall/internal/testagent"
 	"github.com/webcall-cli/webcall/pkg/audio"
@@ -46,6 +47,11 @@ func startE2ETB(t testing.TB, opts testagent.Options) *e2e {
 		t.Skip("end-to-end: needs the local LiveKit server")
 	}
 	srv := lkserver.Start(t)
+	// Right after the server: it runs after every other cleanup (the
+	// agent's, the call's, the sound daemon's) but before the server
+	// stops, so a goroutine still talking to the server is found, not
+	// ended by the server's going.
+	t.Cleanup(leaktest.Check(t))
 	if opts.AgentName == "" {
 		opts.AgentName = "e2e-agent-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
 	}

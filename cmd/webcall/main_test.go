@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 
 	protologger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
+
+	"github.com/webcall-cli/webcall/internal/leaktest"
 )
 
 // webcallBin is the webcall binary built once for the tests that run it as
@@ -53,13 +56,21 @@ type result struct {
 }
 
 // runMain runs webcall in-process through Main, with env as its whole
-// environment.
+// environment. Main must leave no goroutine behind: a process's exit would
+// hide one, an embedding program's tests would not.
 func runMain(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
+	check := leaktest.Check(t)
 	var out, errOut bytes.Buffer
 	start := time.Now()
 	code := Main(args, strings.NewReader(""), &out, &errOut, func(k string) string { return env[k] })
-	return result{stdout: out.String(), stderr: errOut.String(), code: code, elapsed: time.Since(start)}
+	r := result{stdout: out.String(), stderr: errOut.String(), code: code, elapsed: time.Since(start)}
+	// The token sources' keep-alive connections are net/http's pool,
+	// kept for the next request rather than leaked; closed, they (and
+	// the test servers' ends of them) go before the check.
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	check()
+	return r
 }
 
 // runBin runs the webcall binary with env added to a minimal environment.

@@ -4,6 +4,12 @@
 //
 //	defer leaktest.Check(t)()
 //
+// A test whose helpers stop what they started in t.Cleanup (a server, an
+// agent, a sound daemon) registers the check as its first cleanup
+// instead, so that it runs last, after theirs:
+//
+//	t.Cleanup(leaktest.Check(t))
+//
 // Check notes the goroutines that exist when it is called; the function it
 // returns waits (up to Settle) for every goroutine started since to end,
 // and fails the test with the stacks of those that did not. Goroutines

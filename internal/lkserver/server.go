@@ -7,13 +7,11 @@
 // cmd/lkserver). Both write the configuration with Config.YAML, the one
 // place that knows how to keep the server on 127.0.0.1.
 //
-// Goroutines: each Server owns one goroutine that waits for the process to
-// exit (it ends when the process does; Stop makes sure it does), and the
-// os/exec copiers of the process's output, which end with the process.
+// Goroutines: each Server's process is an internal/proc Process, which
+// owns one goroutine that waits for it to exit (Stop makes sure it does).
 package lkserver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,13 +19,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/webcall-cli/webcall/internal/proc"
 )
 
 // BinaryEnv names the environment variable that overrides where the
@@ -52,7 +50,7 @@ const stopGrace = time.Second
 // answer keeps Stop's signals from being lost.
 const settleTime = 150 * time.Millisecond
 
-// logTailBytes bounds the server output kept in memory for error messages.
+// logTailBytes bounds what LogTail returns of the server's output.
 const logTailBytes = 64 << 10
 
 // ErrNoBinary means the livekit-server binary is not where it should be.
@@ -68,13 +66,7 @@ type Server struct {
 	APISecret string
 	Config    Config
 
-	cmd     *exec.Cmd
-	log     *tailBuffer
-	exited  chan struct{}
-	waitErr error // set before exited is closed
-
-	stopOnce sync.Once
-	stopErr  error
+	p *proc.Process
 }
 
 // binaryNames are where the Makefile puts the server under the module
@@ -206,30 +198,38 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		APIKey:    cfg.APIKey,
 		APISecret: cfg.APISecret,
 		Config:    cfg,
-		log:       &tailBuffer{max: logTailBytes},
-		exited:    make(chan struct{}),
 	}
-	// The configuration goes in the server's environment: no file to
-	// leave behind when a test binary is killed, and no keys on the
-	// command line for ps to show.
-	s.cmd = exec.Command(cfg.Binary)
-	s.cmd.Env = append(serverEnv(os.Environ()), "LIVEKIT_CONFIG="+cfg.YAML())
-	s.cmd.Stdout = s.log
-	s.cmd.Stderr = s.log
-	s.cmd.SysProcAttr = sysProcAttr()
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start livekit-server %s: %w", cfg.Binary, err)
+	p, err := proc.StartProcess(ctx, proc.Spec{
+		Name: "livekit-server",
+		Path: cfg.Binary,
+		// The configuration goes in the server's environment: no file
+		// to leave behind when a test binary is killed, and no keys on
+		// the command line for ps to show.
+		Env: append(serverEnv(os.Environ()), "LIVEKIT_CONFIG="+cfg.YAML()),
+		// The first SIGTERM waits for participants to leave, the
+		// second one stops the server at once.
+		Signals:      []syscall.Signal{syscall.SIGTERM, syscall.SIGTERM},
+		Grace:        stopGrace,
+		Ready:        s.answers,
+		ReadyTimeout: ReadyTimeout,
+	})
+	if err != nil {
+		var se *proc.StartError
+		if errors.As(err, &se) && se.Exited && strings.Contains(se.Tail, "address already in use") {
+			// Said in full here; the log holds nothing more.
+			os.Remove(se.LogPath)
+			return nil, fmt.Errorf("livekit-server on port %d: %w:\n%s", cfg.Port, errPortTaken, se.Tail)
+		}
+		return nil, fmt.Errorf("start %s: %w", cfg.Binary, err)
 	}
-	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(s.exited)
-	}()
-
-	if err := s.waitReady(ctx); err != nil {
-		s.Stop()
-		return nil, err
+	s.p = p
+	select {
+	case <-time.After(settleTime):
+		return s, nil
+	case <-p.Exited():
+		return nil, fmt.Errorf("livekit-server exited right after starting (%v); its last output:\n%s\n(its whole log: %s)",
+			p.Err(), p.Tail(logTailBytes), p.LogPath())
 	}
-	return s, nil
 }
 
 // serverEnv drops the variables livekit-server reads as configuration, so
@@ -250,87 +250,45 @@ func serverEnv(env []string) []string {
 	return out
 }
 
-func (s *Server) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
-	defer cancel()
-	client := &http.Client{Timeout: time.Second}
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.HTTPURL+"/", nil)
-		if err != nil {
-			return fmt.Errorf("probe livekit-server: %w", err)
-		}
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				select {
-				case <-time.After(settleTime):
-					return nil
-				case <-s.exited:
-					return fmt.Errorf("livekit-server exited right after starting (%v); its log:\n%s", s.waitErr, s.LogTail())
-				}
-			}
-		}
-		select {
-		case <-s.exited:
-			tail := s.LogTail()
-			if strings.Contains(tail, "address already in use") {
-				return fmt.Errorf("livekit-server on port %d: %w:\n%s", s.Config.Port, errPortTaken, tail)
-			}
-			return fmt.Errorf("livekit-server exited before answering (%v); its log:\n%s", s.waitErr, tail)
-		case <-ctx.Done():
-			return fmt.Errorf("livekit-server did not answer on %s within %s; its log:\n%s", s.HTTPURL, ReadyTimeout, s.LogTail())
-		case <-tick.C:
-		}
+// probe asks the server's HTTP port for its health check, on connections
+// of its own that are not kept alive: nothing of the probe outlives the
+// start.
+var probe = &http.Client{
+	Timeout:   time.Second,
+	Transport: &http.Transport{DisableKeepAlives: true},
+}
+
+// answers is the server's readiness: its health check answers 200.
+func (s *Server) answers(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.HTTPURL+"/", nil)
+	if err != nil {
+		return err
 	}
+	resp, err := probe.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answers %s", s.HTTPURL, resp.Status)
+	}
+	return nil
 }
 
 // LogTail returns the last part of the server's output.
-func (s *Server) LogTail() string { return s.log.String() }
+func (s *Server) LogTail() string { return s.p.Tail(logTailBytes) }
+
+// LogPath is the file that holds the server's whole output. Stop keeps
+// it; Close removes it.
+func (s *Server) LogPath() string { return s.p.LogPath() }
 
 // Exited is closed when the server process has ended.
-func (s *Server) Exited() <-chan struct{} { return s.exited }
+func (s *Server) Exited() <-chan struct{} { return s.p.Exited() }
 
 // Stop ends the server: SIGTERM, a second SIGTERM (which skips waiting for
 // participants to leave), then SIGKILL. It returns once the process is gone
 // and is safe to call more than once.
-func (s *Server) Stop() error {
-	s.stopOnce.Do(func() {
-		for _, sig := range []os.Signal{syscall.SIGTERM, syscall.SIGTERM, os.Kill} {
-			if err := s.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
-				s.stopErr = fmt.Errorf("stop livekit-server: %w", err)
-			}
-			select {
-			case <-s.exited:
-				return
-			case <-time.After(stopGrace):
-			}
-		}
-		<-s.exited
-	})
-	return s.stopErr
-}
+func (s *Server) Stop() error { return s.p.Stop() }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf bytes.Buffer
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if over := b.buf.Len() - b.max; over > 0 {
-		b.buf.Next(over)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// Close stops the server and removes its log.
+func (s *Server) Close() error { return s.p.Close() }

@@ -3,7 +3,6 @@ package lkserver_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,27 +14,14 @@ import (
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 
+	"github.com/webcall-cli/webcall/internal/golden"
+	"github.com/webcall-cli/webcall/internal/leaktest"
 	"github.com/webcall-cli/webcall/internal/lkserver"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 func TestConfigYAML(t *testing.T) {
 	cfg := lkserver.Config{Port: 7880, TCPPort: 7881, UDPPort: 7882}
-	got := cfg.YAML()
-	golden := filepath.Join("testdata", "livekit.golden.yaml")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("config differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
-	}
+	golden.Assert(t, filepath.Join("testdata", "livekit.golden.yaml"), cfg.YAML())
 }
 
 func TestMissingBinary(t *testing.T) {
@@ -80,6 +66,7 @@ func TestFindBinary(t *testing.T) {
 
 func TestPortTaken(t *testing.T) {
 	skipShort(t)
+	defer leaktest.Check(t)()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +83,9 @@ func TestPortTaken(t *testing.T) {
 
 func TestClientJoins(t *testing.T) {
 	skipShort(t)
+	// Registered first, so it runs last: once the server has stopped,
+	// nothing of the helper, the SDK's room or the Twirp client remains.
+	t.Cleanup(leaktest.Check(t))
 	s := lkserver.Start(t)
 	if !strings.HasPrefix(s.URL, "ws://127.0.0.1:") {
 		t.Fatalf("URL = %q, want a loopback ws URL", s.URL)
@@ -134,10 +124,12 @@ func TestClientJoins(t *testing.T) {
 
 func TestStopEndsProcess(t *testing.T) {
 	skipShort(t)
+	defer leaktest.Check(t)()
 	s, err := lkserver.StartProcess(context.Background(), lkserver.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Close()
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +140,15 @@ func TestStopEndsProcess(t *testing.T) {
 	}
 	if err := s.Stop(); err != nil {
 		t.Errorf("second Stop: %v", err)
+	}
+	if _, err := os.Stat(s.LogPath()); err != nil {
+		t.Errorf("Stop removed the server's log: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.LogPath()); !os.IsNotExist(err) {
+		t.Errorf("log %s still there after Close (err %v)", s.LogPath(), err)
 	}
 }
 

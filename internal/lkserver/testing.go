@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,7 +42,12 @@ func Start(t testing.TB, opts ...Option) *Server {
 			t.Errorf("stop the local LiveKit server: %v", err)
 		}
 		if t.Failed() {
-			t.Log(failureReport(t.Name(), s.LogTail()))
+			// The log stays for the reader.
+			t.Log(failureReport(s.LogPath()))
+			return
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("remove the local LiveKit server's log: %v", err)
 		}
 	})
 	return s
@@ -58,12 +62,13 @@ const (
 	reportWidth = 240
 )
 
-// failureReport saves the server's log to a file and returns its last
-// warnings and errors, shortened, with the file's name.
-func failureReport(test, log string) string {
+// failureReport returns the last warnings and errors of the server's log
+// at path, shortened, with the file's name.
+func failureReport(path string) string {
+	log, err := os.ReadFile(path)
 	var b strings.Builder
 	var notable []string
-	for _, line := range strings.Split(log, "\n") {
+	for _, line := range strings.Split(string(log), "\n") {
 		if strings.Contains(line, "\tWARN\t") || strings.Contains(line, "\tERROR\t") {
 			notable = append(notable, line)
 		}
@@ -81,23 +86,13 @@ func failureReport(test, log string) string {
 		}
 		b.WriteString("\n  " + line)
 	}
-	name := unsafeChars.ReplaceAllString(test, "_")
-	f, err := os.CreateTemp("", "livekit-"+name+"-*.log")
-	if err == nil {
-		_, err = f.WriteString(log)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
 	if err != nil {
-		b.WriteString("\n(could not save the full log: " + err.Error() + ")")
+		b.WriteString("\n(could not read its log: " + err.Error() + ")")
 	} else {
-		b.WriteString("\nits full log (last " + byteSize(len(log)) + "): " + filepath.ToSlash(f.Name()))
+		b.WriteString("\nits whole log (" + byteSize(len(log)) + "): " + filepath.ToSlash(path))
 	}
 	return b.String()
 }
-
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
 func byteSize(n int) string {
 	if n >= 1<<10 {

@@ -279,6 +279,8 @@ func TestRoomsAndTurns(t *testing.T) {
 
 func TestStartErrors(t *testing.T) {
 	srv := startServer(t)
+	// A start that fails leaves nothing running.
+	checkGoroutines(t)
 	reply := testdata("reply.wav")
 	closed := func() string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -338,7 +340,7 @@ func TestWorkerReconnects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { first.Stop() })
+	t.Cleanup(func() { first.Close() })
 	checkGoroutines(t)
 	startAgent(t, first, testagent.Options{})
 
@@ -350,7 +352,7 @@ func TestWorkerReconnects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("restart the server on the same ports: %v", err)
 	}
-	t.Cleanup(func() { second.Stop() })
+	t.Cleanup(func() { second.Close() })
 
 	// A room is dispatched to the workers registered when it is created,
 	// so try fresh rooms until the agent is back.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/webcall-cli/webcall/internal/golden"
 )
 
 // TestTTYFooterScreen checks what a person sees: the footer (here a level
@@ -87,7 +89,7 @@ func TestTTYFooterScreen(t *testing.T) {
 // TestTTYFooterGolden records the bytes: the footer is redrawn with the
 // live area in one write, and setting the same text again writes nothing.
 func TestTTYFooterGolden(t *testing.T) {
-	var out, golden bytes.Buffer
+	var out, rendered bytes.Buffer
 	tty := NewTTY(&out, ttyOptions(false))
 	steps := []struct {
 		name string
@@ -106,13 +108,13 @@ func TestTTYFooterGolden(t *testing.T) {
 		if err := s.do(); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
-		fmt.Fprintf(&golden, "── %s:\n", s.name)
-		golden.WriteString(escapeTerminal(out.Bytes()))
+		fmt.Fprintf(&rendered, "── %s:\n", s.name)
+		rendered.WriteString(escapeTerminal(out.Bytes()))
 		if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
-			golden.WriteString("\n")
+			rendered.WriteString("\n")
 		}
 	}
-	checkGolden(t, "tty-footer.golden", golden.Bytes())
+	golden.Assert(t, "testdata/tty-footer.golden", rendered.Bytes())
 }
 
 func TestFitHead(t *testing.T) {

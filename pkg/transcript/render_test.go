@@ -4,20 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/webcall-cli/webcall/internal/golden"
 	"github.com/webcall-cli/webcall/pkg/event"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func tr(ms int64, speaker, segID, text string, final bool) event.Event {
 	identity := "caller"
@@ -82,37 +78,16 @@ func renderAll(t *testing.T, r Renderer, events []event.Event) {
 	}
 }
 
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func TestPlainGolden(t *testing.T) {
 	var out bytes.Buffer
 	renderAll(t, NewPlain(&out), callEvents)
-	checkGolden(t, "plain.golden", out.Bytes())
+	golden.Assert(t, "testdata/plain.golden", out.Bytes())
 }
 
 func TestJSONGolden(t *testing.T) {
 	var out bytes.Buffer
 	renderAll(t, NewJSON(&out), callEvents)
-	checkGolden(t, "json.golden", out.Bytes())
+	golden.Assert(t, "testdata/json.golden", out.Bytes())
 
 	// Every line is one event and reads back as the event it was.
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
@@ -140,22 +115,22 @@ func TestTTYGolden(t *testing.T) {
 			name = "tty-nocolor.golden"
 		}
 		t.Run(name, func(t *testing.T) {
-			var out, golden bytes.Buffer
+			var out, rendered bytes.Buffer
 			tty := NewTTY(&out, ttyOptions(color))
 			for i, e := range callEvents {
 				out.Reset()
 				if err := tty.Render(e); err != nil {
 					t.Fatalf("Render(event %d): %v", i, err)
 				}
-				fmt.Fprintln(&golden, strings.Join(slices.DeleteFunc(
+				fmt.Fprintln(&rendered, strings.Join(slices.DeleteFunc(
 					[]string{fmt.Sprintf("── event %d:", i), string(e.Type), e.SegmentID, finalWord(e)},
 					func(s string) bool { return s == "" }), " "))
-				golden.WriteString(escapeTerminal(out.Bytes()))
+				rendered.WriteString(escapeTerminal(out.Bytes()))
 				if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
-					golden.WriteString("\n")
+					rendered.WriteString("\n")
 				}
 			}
-			checkGolden(t, name, golden.Bytes())
+			golden.Assert(t, "testdata/"+name, rendered.Bytes())
 		})
 	}
 }

@@ -38,13 +38,13 @@ func run() int {
 
 	select {
 	case <-ctx.Done():
-		if err := s.Stop(); err != nil {
+		if err := s.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "lkserver:", err)
 			return 1
 		}
 		return 0
 	case <-s.Exited():
-		fmt.Fprintf(os.Stderr, "lkserver: the server exited; its log:\n%s", s.LogTail())
+		fmt.Fprintf(os.Stderr, "lkserver: the server exited; its log (all of it in %s):\n%s", s.LogPath(), s.LogTail())
 		return 1
 	}
 }

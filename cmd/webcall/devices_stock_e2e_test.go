@@ -1,0 +1,85 @@
+//go:build !noportaudio
+
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/webcall-cli/webcall/internal/pulse"
+	"github.com/webcall-cli/webcall/internal/testagent"
+	"github.com/webcall-cli/webcall/pkg/audio"
+	"github.com/webcall-cli/webcall/pkg/event"
+)
+
+// stockCallLength is the --max-duration of the call on the stock daemon:
+// the call ends by itself (exit 0) well after the reply, which on a busy
+// machine comes about 15 s in.
+const stockCallLength = 40 * time.Second
+
+// Issue 7: a whole call through the microphone and the speaker on the
+// PulseAudio daemon users and containers have (internal/pulse's stock
+// mode): the system's default configuration, null sinks spk and micfeed,
+// the microphone a remap source on micfeed's monitor with a near-silent
+// stream always playing into it, spk and mic the defaults. Its quirks (a
+// new stream waits up to 2 s for its first samples, audio comes in blocks
+// of up to 2 s) must not make webcall take its devices for stalled: the
+// agent hears the user, the speaker plays the reply, no stream is
+// restarted, and the call ends at --max-duration with exit 0.
+func TestCallOnStockPulseAudio(t *testing.T) {
+	e := startE2E(t, testagent.Options{})
+	s := pulse.StartStock(t)
+	speaker := s.RecordSpeaker(t)
+
+	c := startLiveCall(t, e, s, "--input", "mic", "--output", "speaker", "--max-duration", stockCallLength.String())
+	c.waitFor(t, "the agent", 20*time.Second, isType(event.AgentJoined))
+	e.waitHearing(t)
+	sayIntoMic(t, s, "hello.wav")
+	user := c.waitFor(t, "the user's transcript", 20*time.Second, isFinal(event.SpeakerUser))
+	c.waitFor(t, "the agent speaking", 20*time.Second, isState("speaking"))
+	c.waitFor(t, "the end of the reply", 30*time.Second, isState("listening"))
+	r := c.wait(t) // until --max-duration
+	// This waits seconds for what the daemon still holds of the speaker.
+	played, err := speaker.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if user.Text != heard {
+		t.Errorf("the agent heard %q, want %q", user.Text, heard)
+	}
+	if agent := finals(c.allEvents(), event.SpeakerAgent); len(agent) != 1 || agent[0].Text != replyText {
+		t.Errorf("agent finals = %+v, want the reply once", agent)
+	}
+	reply, err := audio.LoadFile(repoFile("audio", "reply.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := speechFrames(played), speechFrames(reply.Samples)
+	t.Logf("the speaker played %.0f frames of speech; the reply has %.0f", got, want)
+	if got < 0.9*want || got > 1.3*want {
+		t.Errorf("the speaker played %.0f frames of speech, want about the reply's %.0f", got, want)
+	}
+	if restarts := linesWith(r.stderr, "went quiet"); len(restarts) > 0 {
+		t.Errorf("webcall restarted its audio streams %d times:\n%s", len(restarts), strings.Join(restarts, "\n"))
+	}
+	if r.code != 0 {
+		t.Errorf("exit code %d, want 0 (the call ends at --max-duration)\nstderr:\n%s", r.code, r.stderr)
+	} else if !strings.Contains(r.stderr, "maximum duration reached") {
+		t.Errorf("the call did not end at --max-duration:\n%s", r.stderr)
+	}
+	noLibraryNoise(t, r.stderr)
+	noStackTrace(t, r)
+}
+
+// linesWith returns the lines of s that contain sub.
+func linesWith(s, sub string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, sub) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
