@@ -41,6 +41,75 @@ func plainWebcall(b *testing.B) string {
 	return plainBin
 }
 
+// benchWebcall is the binary the call benchmarks measure: WEBCALL_BENCH_BIN
+// if set (another build, to compare with the same benchmark), else this
+// tree's, built without -race.
+func benchWebcall(b *testing.B) string {
+	if bin := os.Getenv("WEBCALL_BENCH_BIN"); bin != "" {
+		return bin
+	}
+	return plainWebcall(b)
+}
+
+// callCost adds up what calls cost the webcall process, for ReportMetric.
+type callCost struct {
+	n                                            int
+	cpu, rss, connect, firstAudio, latency, wall float64
+}
+
+// run makes one call with args and env and adds what it cost. during, if
+// not nil, runs on its own goroutine once the process has started (to
+// speak into a microphone); run waits for it.
+func (c *callCost) run(b *testing.B, bin string, env []string, during func(), args ...string) {
+	b.Helper()
+	cmd := exec.CommandContext(context.Background(), bin, append([]string{"call", "--format", "json"}, args...)...)
+	cmd.Env = env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if during != nil {
+			during()
+		}
+	}()
+	err := cmd.Wait()
+	elapsed := time.Since(start)
+	<-done
+	if err != nil {
+		b.Fatalf("call: %v\n%s", err, errOut.String())
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	used := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	c.n++
+	c.cpu += 100 * used.Seconds() / elapsed.Seconds()
+	c.rss += float64(ru.Maxrss) / 1024 // Linux reports KiB
+	c.wall += elapsed.Seconds()
+	for _, ev := range parseEvents(b, out.String()) {
+		switch ev.Type {
+		case event.Connected:
+			c.connect += float64(ev.TimeMS)
+		case event.Stats:
+			c.firstAudio += float64(ev.Stats.FirstAgentAudio)
+			c.latency += float64(ev.Stats.ReplyLatencyMS)
+		}
+	}
+}
+
+func (c *callCost) report(b *testing.B) {
+	n := float64(c.n)
+	b.ReportMetric(c.cpu/n, "cpu%")
+	b.ReportMetric(c.rss/n, "maxrss-MB")
+	b.ReportMetric(c.connect/n, "connect-ms")
+	b.ReportMetric(c.firstAudio/n, "first-agent-audio-ms")
+	b.ReportMetric(c.latency/n, "reply-latency-ms")
+	b.ReportMetric(c.wall/n, "call-s")
+}
+
 // BenchmarkCall makes whole scripted calls against the local server and
 // the test agent, and reports what one call costs the webcall process:
 // CPU as a percentage of one core over the call's wall time, peak memory
@@ -50,41 +119,13 @@ func plainWebcall(b *testing.B) string {
 //	go test -run '^$' -bench BenchmarkCall -benchtime 3x ./cmd/webcall
 func BenchmarkCall(b *testing.B) {
 	e := startE2ETB(b, testagent.Options{})
-	bin := plainWebcall(b)
-	var cpu, rss, connect, firstAudio, latency, wall float64
+	bin := benchWebcall(b)
+	env := []string{"PATH=" + os.Getenv("PATH"), "LIVEKIT_API_SECRET=" + e.srv.APISecret}
+	var cost callCost
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		cmd := exec.CommandContext(context.Background(), bin, "call",
-			"--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name,
-			"--input", repoFile("audio", "hello.wav"), "--format", "json", "--max-duration", "60s")
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LIVEKIT_API_SECRET=" + e.srv.APISecret}
-		var out bytes.Buffer
-		cmd.Stdout = &out
-		start := time.Now()
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("call: %v", err)
-		}
-		elapsed := time.Since(start)
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		used := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		cpu += 100 * used.Seconds() / elapsed.Seconds()
-		rss += float64(ru.Maxrss) / 1024 // Linux reports KiB
-		wall += elapsed.Seconds()
-		for _, ev := range parseEvents(b, out.String()) {
-			switch ev.Type {
-			case event.Connected:
-				connect += float64(ev.TimeMS)
-			case event.Stats:
-				firstAudio += float64(ev.Stats.FirstAgentAudio)
-				latency += float64(ev.Stats.ReplyLatencyMS)
-			}
-		}
+		cost.run(b, bin, env, nil, "--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name,
+			"--input", repoFile("audio", "hello.wav"), "--max-duration", "60s")
 	}
-	n := float64(b.N)
-	b.ReportMetric(cpu/n, "cpu%")
-	b.ReportMetric(rss/n, "maxrss-MB")
-	b.ReportMetric(connect/n, "connect-ms")
-	b.ReportMetric(firstAudio/n, "first-agent-audio-ms")
-	b.ReportMetric(latency/n, "reply-latency-ms")
-	b.ReportMetric(wall/n, "call-s")
+	cost.report(b)
 }
