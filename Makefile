@@ -65,9 +65,10 @@ bench: deps livekit-server ## Benchmarks, printed as a table
 demo: deps livekit-server build ## A real call on this machine: local server, test agent, bundled WAV, live transcript
 	@WEBCALL_LIVEKIT_SERVER=$(LIVEKIT_SERVER) ./scripts/demo.sh
 
-lint: ## gofmt and go vet
+lint: ## gofmt and go vet (with and without PortAudio)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed:"; echo "$$out"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags noportaudio ./...
 
 clean: ## Remove build output (keeps the LiveKit server)
 	rm -rf $(BIN)

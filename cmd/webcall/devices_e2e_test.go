@@ -36,23 +36,6 @@ type liveCall struct {
 	all []event.Event
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startLiveCall starts webcall against e's agent with s's devices: the
 // microphone and the speaker are the defaults, so args add only flags.
 func startLiveCall(t *testing.T, e *e2e, s *pulse.Server, args ...string) *liveCall {
