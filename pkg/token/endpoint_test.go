@@ -47,6 +47,7 @@ func (s *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func newTokenServer(t *testing.T, shape func(tok string) any) (*tokenServer, string) {
+	noLeaks(t)
 	s := &tokenServer{t: t, shape: shape}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
@@ -143,6 +144,7 @@ func TestEndpointEmptyRequestIsEmptyObject(t *testing.T) {
 }
 
 func TestEndpointErrors(t *testing.T) {
+	noLeaks(t)
 	expired := fakeJWT(t, map[string]any{"exp": time.Now().Add(-time.Hour).Unix()})
 	tests := []struct {
 		name   string
@@ -250,6 +252,7 @@ func TestEndpointCheck(t *testing.T) {
 }
 
 func TestEndpointUnreachable(t *testing.T) {
+	noLeaks(t)
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
@@ -271,6 +274,7 @@ func TestErrorDetailClips(t *testing.T) {
 // followed; one to another host is refused, since it would receive the
 // request's credential headers.
 func TestEndpointRedirects(t *testing.T) {
+	noLeaks(t)
 	var leaked string
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		leaked = r.Header.Get("X-Api-Key")

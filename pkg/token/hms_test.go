@@ -221,6 +221,7 @@ func TestHMSLocalValidation(t *testing.T) {
 // and otherwise answered as documented, becomes a message a person can act
 // on and the failure kind a script branches on.
 func TestHMSErrorStatuses(t *testing.T) {
+	noLeaks(t)
 	tests := []struct {
 		name    string
 		status  int
@@ -353,6 +354,7 @@ func TestHMSConcurrencyLimit(t *testing.T) {
 }
 
 func TestHMSMalformedAnswers(t *testing.T) {
+	noLeaks(t)
 	tests := []struct {
 		name, body, want string
 	}{
@@ -374,6 +376,7 @@ func TestHMSMalformedAnswers(t *testing.T) {
 }
 
 func TestHMSUnreachableAndCancelled(t *testing.T) {
+	noLeaks(t)
 	srv := httptest.NewServer(http.NotFoundHandler())
 	base := srv.URL
 	srv.Close() // nothing listens there now
