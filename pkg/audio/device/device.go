@@ -7,8 +7,8 @@
 // Playback is an audio.Sink that feeds the speaker through a jitter buffer
 // (Playout) with a fixed target latency, and can be flushed when the agent
 // is interrupted. With both directions open, the capture is echo-cancelled
-// (package aec) against exactly what the playback played in the same
-// callback, so the agent does not hear itself.
+// (package aec) against what the playback played at the same time
+// (reference.go), so the agent does not hear itself.
 //
 // Devices are opened at 48 kHz mono when they can do it, otherwise at their
 // own rate and channel count; the glue resamples (audio.Resampler) and
@@ -53,7 +53,7 @@
 // os.Stderr writes to file descriptor 2 directly and is not affected. The
 // alternative, pointing descriptor 2 elsewhere around each PortAudio call,
 // would also swallow whatever the rest of webcall printed meanwhile, and
-// would miss PortAudio's prints from its callback thread.
+// would miss what PortAudio and ALSA print from their own threads.
 package device
 
 import (

@@ -29,7 +29,7 @@ const (
 // Playout is the jitter buffer in front of a speaker: Write queues audio
 // as it arrives, Read takes it at the device's pace, playing silence while
 // there is none. Its Write and Read may be called from different
-// goroutines (the receive path and the device callback).
+// goroutines (the receive path and the stream's goroutine).
 type Playout struct {
 	rate int
 
