@@ -81,10 +81,10 @@ func TestPipeWireStopLeavesNoProcess(t *testing.T) {
 	t.Cleanup(leaktest.Check(t))
 	s := StartPipeWire(t)
 	group := s.daemon.Pid()
-	running := strings.Join(groupMembers(t, group), " ")
+	running := groupMembers(t, group)
 	for _, daemon := range []string{"dbus-daemon", "pipewire", "wireplumber", "pipewire-pulse"} {
-		if !strings.Contains(" "+running+" ", " "+daemon+" ") {
-			t.Errorf("no %s in the server's process group: %s", daemon, running)
+		if pid(running, daemon) == 0 {
+			t.Errorf("no %s in the server's process group: %v", daemon, running)
 		}
 	}
 	if err := s.Stop(); err != nil {
@@ -105,7 +105,7 @@ func TestPipeWireDaemonsDieWithTheScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-s.Exited()
-	var left []string
+	var left []member
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if left = liveMembers(t, group); len(left) == 0 {
 			break
@@ -114,6 +114,42 @@ func TestPipeWireDaemonsDieWithTheScript(t *testing.T) {
 	if len(left) > 0 {
 		t.Errorf("alive after the script was killed: %v", left)
 	}
+}
+
+// A daemon that exits by itself takes the others with it: the server is
+// gone, and its log says which one went first.
+func TestPipeWireDaemonExitEndsTheServer(t *testing.T) {
+	t.Cleanup(leaktest.Check(t))
+	s := StartPipeWire(t)
+	group := s.daemon.Pid()
+	wp := pid(groupMembers(t, group), "wireplumber")
+	if wp == 0 {
+		t.Fatal("no wireplumber")
+	}
+	if err := syscall.Kill(wp, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Exited():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server runs on without WirePlumber")
+	}
+	if log := s.Log(); !strings.Contains(log, "wireplumber exited (status 137); stopping the others") {
+		t.Errorf("the log does not say WirePlumber went first:\n%s", log)
+	}
+	if left := groupMembers(t, group); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
+
+// pid returns the id of the member of that name (0: none).
+func pid(ms []member, name string) int {
+	for _, m := range ms {
+		if m.name == name && !m.zombie {
+			return m.pid
+		}
+	}
+	return 0
 }
 
 // A missing program fails the start with the packages to install.
@@ -150,23 +186,37 @@ func TestOptionsChooseOneServer(t *testing.T) {
 	}
 }
 
-// groupMembers lists the processes of a process group, zombies too, as
-// "name" or "name(zombie)".
-func groupMembers(t *testing.T, group int) []string { return members(t, group, true) }
+// member is a process of a process group.
+type member struct {
+	pid    int
+	name   string
+	zombie bool
+}
+
+func (m member) String() string {
+	if m.zombie {
+		return m.name + "(zombie)"
+	}
+	return m.name
+}
+
+// groupMembers lists the processes of a process group, zombies too.
+func groupMembers(t *testing.T, group int) []member { return members(t, group, true) }
 
 // liveMembers lists the processes of a process group that are not
 // zombies (waiting for init, which is slow to reap on some machines).
-func liveMembers(t *testing.T, group int) []string { return members(t, group, false) }
+func liveMembers(t *testing.T, group int) []member { return members(t, group, false) }
 
-func members(t *testing.T, group int, zombies bool) []string {
+func members(t *testing.T, group int, zombies bool) []member {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	var out []member
 	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
@@ -183,14 +233,11 @@ func members(t *testing.T, group int, zombies bool) []string {
 		if len(fields) < 3 || fields[2] != strconv.Itoa(group) {
 			continue
 		}
-		name := stat[open+1 : close]
-		if fields[0] == "Z" {
-			if !zombies {
-				continue
-			}
-			name += "(zombie)"
+		m := member{pid: pid, name: stat[open+1 : close], zombie: fields[0] == "Z"}
+		if m.zombie && !zombies {
+			continue
 		}
-		out = append(out, name)
+		out = append(out, m)
 	}
 	return out
 }
