@@ -17,11 +17,17 @@ LIVEKIT_SERVER  := $(TOOLS)/bin/livekit-server
 
 # Debian packages: cgo libraries for Opus, resampling, PortAudio and echo
 # cancellation; PulseAudio and the ALSA plugin for the virtual audio
-# devices the tests use; espeak-ng and sox to make test speech.
+# devices the tests use, and PipeWire's PulseAudio server with its session
+# manager and a session bus (dbus-daemon) to run the same tests on; espeak-ng
+# and sox to make test speech. Never pipewire-alsa: it would make ALSA's
+# default device PipeWire's for the whole machine. (The PipeWire packages
+# do enable their systemd user units for every user: on a desktop still
+# on PulseAudio, PipeWire may then compete with it from the next login.)
 DEB_PACKAGES := build-essential pkg-config \
 	libopus-dev libopusfile-dev libsoxr-dev \
 	portaudio19-dev libspeexdsp-dev \
 	pulseaudio pulseaudio-utils libasound2-plugins alsa-utils \
+	pipewire pipewire-pulse wireplumber dbus-daemon \
 	espeak-ng sox
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -73,8 +73,10 @@ pcm.%[4]s {
 }
 
 // daemonEnv is the daemon's whole environment: its files stay inside
-// s.dir, and it joins no session bus and no display, where it would
-// register as the user's sound server or meet the user's own.
+// s.dir, and it joins no session bus (PipeWire's daemons: only their own)
+// and no display, where it would register as the user's sound server or
+// meet the user's own. Nothing of a user's PipeWire (PIPEWIRE_REMOTE
+// would connect WirePlumber to it) is passed on.
 func (s *Server) daemonEnv() []string {
 	var env []string
 	for _, kv := range baseEnv() {
@@ -83,15 +85,22 @@ func (s *Server) daemonEnv() []string {
 		case "DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY":
 			continue
 		}
+		if strings.HasPrefix(name, "PIPEWIRE_") || strings.HasPrefix(name, "WIREPLUMBER_") || strings.HasPrefix(name, "SPA_") {
+			continue
+		}
 		env = append(env, kv)
 	}
-	return append(env,
+	env = append(env,
 		"HOME="+s.homeDir(),
 		"XDG_CONFIG_HOME="+s.homeDir(),
 		"XDG_RUNTIME_DIR="+s.runtimeDir(),
 		"PULSE_RUNTIME_PATH="+s.runtimeDir(),
 		"PULSE_STATE_PATH="+s.stateDir(),
 	)
+	if s.kind == pipeWire {
+		env = append(env, s.pipewireEnv()...)
+	}
+	return env
 }
 
 // clientEnv is the whole environment of a client of this daemon (pactl,

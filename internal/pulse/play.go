@@ -14,8 +14,10 @@ import (
 // stock daemon, a client that asks for low latency makes the sink (and
 // the monitor's sink) run at it, hiding the very behaviour the stock mode
 // is there to show; there they ask for nothing, as users' programs do.
+// So on PipeWire, where the lowest latency any node asks for sets the
+// period of the whole graph, webcall's streams included.
 func (s *Server) clientLatency() []string {
-	if s.stock {
+	if s.defaultLatency() {
 		return nil
 	}
 	return []string{"--latency-msec=10"}
@@ -37,10 +39,10 @@ const stockPrebuffer = Rate * 21 / 10
 // and returns when they have been played (or ctx ends). For what the
 // microphone hears, PlayIntoMic is right for both configurations.
 func (s *Server) Play(ctx context.Context, sink string, samples []int16) error {
-	if s.stock && len(samples) < stockPrebuffer {
+	if s.kind == stock && len(samples) < stockPrebuffer {
 		// A default-latency stream starts playing once it holds 2 s
 		// (its prebuffer); a shorter clip played alone may never be
-		// heard.
+		// heard. (pipewire-pulse plays it.)
 		samples = append(samples[:len(samples):len(samples)], make([]int16, stockPrebuffer-len(samples))...)
 	}
 	cmd := s.Command(ctx, "pacat", s.pacatArgs("--playback", sink)...)

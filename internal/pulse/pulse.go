@@ -1,4 +1,4 @@
-// Package pulse runs a private PulseAudio daemon with virtual devices, so
+// Package pulse runs a private PulseAudio server with virtual devices, so
 // that tests can drive webcall's real PortAudio path on machines without a
 // sound card (CI).
 //
@@ -6,11 +6,12 @@
 // under one temporary directory: its socket, runtime and state
 // directories, its HOME, a client configuration (no autospawn) and an ALSA
 // configuration. Nothing system-wide is read or written beyond the
-// installed packages, no session bus is joined, and so several daemons
-// (one per test package) can run at once, none touching a user's own
-// sound server, and none outliving its test.
+// installed packages, no session bus is joined (PipeWire's daemons have a
+// private one), and so several daemons (one per test package) can run at
+// once, none touching a user's own sound server, and none outliving its
+// test.
 //
-// A daemon comes in one of two configurations:
+// A server comes in one of three configurations:
 //
 //   - Start: tuned. The package's own start-up script (tuned.go) makes
 //     mono 48 kHz null sinks and gives each a permanent low-latency client,
@@ -27,15 +28,21 @@
 //     new stream on a null sink can wait up to 2 s for its first samples,
 //     and a monitor delivers nothing while nothing plays into its sink:
 //     what users and containers have.
+//   - StartPipeWire: PipeWire (pipewire.go). Not PulseAudio but PipeWire's
+//     PulseAudio server, pipewire-pulse, with pipewire and WirePlumber on
+//     a private session bus, as a desktop session runs them (less
+//     WirePlumber's hardware monitors), in their default configuration,
+//     and the stock daemon's devices, made the same way, but mono.
 //
 // Either way, Devices names the virtual devices. Tests play what the
-// microphone hears into MicFeed (PlayIntoMic; on a stock daemon it is
-// mixed into the feed's one stream, feed.go) and record what webcall
-// played from SpeakerMonitor (RecordSpeaker). The test's own players and
-// recorders ask a stock daemon for its default latency, as users'
-// programs do: one that asked for low latency would make the sink run at
-// it and hide the behaviour the mode is there to show. So a stock
-// Recording's Stop waits seconds for what the daemon still holds.
+// microphone hears into MicFeed (PlayIntoMic; on a stock daemon and on
+// PipeWire it is mixed into the feed's one stream, feed.go) and record
+// what webcall played from SpeakerMonitor (RecordSpeaker). The test's own
+// players and recorders ask a stock daemon and PipeWire for their default
+// latency, as users' programs do: one that asked for low latency would
+// make the sink run at it and hide the behaviour the mode is there to
+// show. So there a Recording's Stop waits seconds for what the server
+// still holds.
 //
 // PortAudio reaches the devices through ALSA's pulse plugin: the ALSA
 // configuration written for each daemon (used through ALSA_CONFIG_PATH, so
@@ -45,8 +52,8 @@
 //
 // Goroutines: the daemon and each recorder are internal/proc processes,
 // each with one goroutine that waits for it to exit (Stop makes sure it
-// does). A stock daemon also owns the goroutine that writes the
-// microphone's stream (feed.go); it ends when Stop stops the feed.
+// does). A stock daemon and PipeWire also own the goroutine that writes
+// the microphone's stream (feed.go); it ends when Stop stops the feed.
 package pulse
 
 import (
@@ -108,18 +115,52 @@ type Options struct {
 	// Stock runs the system's default configuration with devices made
 	// by pactl, instead of the package's tuned script.
 	Stock bool
+	// PipeWire runs PipeWire's PulseAudio server (pipewire.go) instead
+	// of PulseAudio: its default configuration, with the devices made by
+	// pactl as on a stock daemon. Stock must then be false.
+	PipeWire bool
 }
 
-// Server is a running PulseAudio daemon with the virtual devices loaded.
+// kind is which server a Server runs.
+type kind int
+
+const (
+	tuned kind = iota
+	stock
+	pipeWire
+)
+
+func (o Options) kind() (kind, error) {
+	switch {
+	case o.PipeWire && o.Stock:
+		return 0, errors.New("pulse.Options: Stock and PipeWire are two different servers, choose one")
+	case o.PipeWire:
+		return pipeWire, nil
+	case o.Stock:
+		return stock, nil
+	}
+	return tuned, nil
+}
+
+// String names the server in messages.
+func (k kind) String() string {
+	if k == pipeWire {
+		return "PipeWire"
+	}
+	return "PulseAudio"
+}
+
+// Server is a running sound server (a PulseAudio daemon, or PipeWire's
+// PulseAudio server) with the virtual devices loaded.
 type Server struct {
-	stock   bool
+	kind    kind
 	devices Devices
 	dir     string
 	socket  string
 	env     []string // what clients need to reach this daemon
 
-	daemon *proc.Process
-	feed   *micFeed // stock only: the microphone's noise floor
+	daemon *proc.Process // for PipeWire, the script that runs its daemons
+	feed   *micFeed      // stock and PipeWire: the microphone's noise floor
 
 	stopOnce sync.Once
 	stopErr  error
@@ -141,24 +182,34 @@ func StartStock(t testing.TB) *Server {
 	return start(t, Options{Stock: true})
 }
 
+// StartPipeWire is Start for PipeWire's PulseAudio server, as a desktop
+// session runs it (pipewire.go), with the devices of a stock daemon. It
+// fails the test, naming the Debian packages, when PipeWire is not
+// installed.
+func StartPipeWire(t testing.TB) *Server {
+	t.Helper()
+	return start(t, Options{PipeWire: true})
+}
+
 func start(t testing.TB, o Options) *Server {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("-short: this test needs a PulseAudio daemon")
+		t.Skip("-short: this test needs a sound server")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ReadyTimeout)
 	defer cancel()
 	s, err := StartProcess(ctx, o)
 	if err != nil {
-		t.Fatalf("start PulseAudio: %v", err)
+		k, _ := o.kind()
+		t.Fatalf("start %s: %v", k, err)
 	}
 	t.Cleanup(func() {
 		if err := s.Stop(); err != nil {
-			t.Errorf("stop PulseAudio: %v", err)
+			t.Errorf("stop %s: %v", s.kind, err)
 		}
 		if t.Failed() {
 			// The logs stay for the reader.
-			t.Logf("pulseaudio log (tail; all of it in %s):\n%s", s.daemon.LogPath(), s.Log())
+			t.Logf("%s log (tail; all of it in %s):\n%s", s.kind, s.daemon.LogPath(), s.Log())
 			if s.feed != nil {
 				if tail := strings.TrimSpace(s.feed.p.Tail(logLimit)); tail != "" {
 					t.Logf("the microphone feed's log (all of it in %s):\n%s", s.feed.p.LogPath(), tail)
@@ -169,7 +220,7 @@ func start(t testing.TB, o Options) *Server {
 			return
 		}
 		if err := s.Close(); err != nil {
-			t.Errorf("remove PulseAudio's log: %v", err)
+			t.Errorf("remove %s's log: %v", s.kind, err)
 		}
 	})
 	return s
@@ -178,14 +229,13 @@ func start(t testing.TB, o Options) *Server {
 // StartProcess starts a daemon and returns once it answers and its devices
 // are there. ctx bounds the start; the daemon runs until Stop.
 func StartProcess(ctx context.Context, o Options) (*Server, error) {
-	bin, err := exec.LookPath("pulseaudio")
+	k, err := o.kind()
 	if err != nil {
-		return nil, fmt.Errorf("pulseaudio is not installed (Debian: apt-get install pulseaudio pulseaudio-utils libasound2-plugins alsa-utils): %w", err)
+		return nil, err
 	}
-	for _, tool := range []string{"pactl", "pacat"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return nil, fmt.Errorf("%s is not installed (Debian: apt-get install pulseaudio-utils): %w", tool, err)
-		}
+	name, bin, err := lookTools(k)
+	if err != nil {
+		return nil, err
 	}
 	alsaBase, err := alsaBaseConfig()
 	if err != nil {
@@ -195,12 +245,12 @@ func StartProcess(ctx context.Context, o Options) (*Server, error) {
 	// which a test's TempDir does not always do.
 	dir, err := os.MkdirTemp("", "webcall-pulse-")
 	if err != nil {
-		return nil, fmt.Errorf("create PulseAudio directory: %w", err)
+		return nil, fmt.Errorf("create %s directory: %w", k, err)
 	}
-	s := &Server{stock: o.Stock, dir: dir, devices: tunedDevices, socket: filepath.Join(dir, "native")}
-	if o.Stock {
+	s := &Server{kind: k, dir: dir, devices: tunedDevices, socket: filepath.Join(dir, "native")}
+	if k != tuned {
 		// default.pa's native protocol module listens in the runtime
-		// directory.
+		// directory, and so does pipewire-pulse (PULSE_RUNTIME_PATH).
 		s.devices, s.socket = stockDevices, filepath.Join(s.runtimeDir(), "native")
 	}
 	args, err := s.writeConfig(alsaBase)
@@ -209,7 +259,7 @@ func StartProcess(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.daemon, err = proc.StartProcess(ctx, proc.Spec{
-		Name:         "pulseaudio",
+		Name:         name,
 		Path:         bin,
 		Args:         args,
 		Env:          s.daemonEnv(),
@@ -221,13 +271,33 @@ func StartProcess(ctx context.Context, o Options) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("run %w", err)
 	}
-	if o.Stock {
+	if k != tuned {
 		if err := s.makeStockDevices(ctx); err != nil {
 			s.Stop()
-			return nil, fmt.Errorf("%w\npulseaudio log (all of it in %s):\n%s", err, s.daemon.LogPath(), s.Log())
+			return nil, fmt.Errorf("%w\n%s log (all of it in %s):\n%s", err, k, s.daemon.LogPath(), s.Log())
 		}
 	}
 	return s, nil
+}
+
+// lookTools returns the name (for messages and the log's file) and the
+// path of the program that runs a server of kind k, or an error naming
+// what is not installed and the Debian packages to install.
+func lookTools(k kind) (name, bin string, err error) {
+	if k == pipeWire {
+		bin, err := lookPipeWireTools()
+		return "pipewire", bin, err
+	}
+	bin, err = exec.LookPath("pulseaudio")
+	if err != nil {
+		return "", "", fmt.Errorf("pulseaudio is not installed (Debian: apt-get install pulseaudio pulseaudio-utils libasound2-plugins alsa-utils): %w", err)
+	}
+	for _, tool := range []string{"pactl", "pacat"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return "", "", fmt.Errorf("%s is not installed (Debian: apt-get install pulseaudio-utils): %w", tool, err)
+		}
+	}
+	return "pulseaudio", bin, nil
 }
 
 // writeConfig writes the files of s.dir and returns the daemon's
@@ -236,27 +306,44 @@ func (s *Server) writeConfig(alsaBase string) ([]string, error) {
 	if err := s.writeClientConfig(alsaBase); err != nil {
 		return nil, err
 	}
-	if s.stock {
+	switch s.kind {
+	case stock:
 		return s.stockArgs()
+	case pipeWire:
+		return s.pipewireArgs()
 	}
 	return s.tunedArgs()
 }
 
 // answers is the daemon's readiness: its socket is there and pactl gets
-// an answer through it.
-func (s *Server) answers(context.Context) error {
+// an answer through it (and, for PipeWire, WirePlumber is there to link
+// streams to devices).
+func (s *Server) answers(ctx context.Context) error {
 	if _, err := os.Stat(s.socket); err != nil {
 		return fmt.Errorf("no socket %s yet", s.socket)
 	}
-	_, err := s.Pactl("info")
-	return err
+	if _, err := s.Pactl("info"); err != nil {
+		return err
+	}
+	if s.kind == pipeWire {
+		return s.wireplumberConnected(ctx)
+	}
+	return nil
 }
 
 // Devices names this daemon's virtual devices.
 func (s *Server) Devices() Devices { return s.devices }
 
-// Stock reports whether this is a stock daemon (StartStock).
-func (s *Server) Stock() bool { return s.stock }
+// Stock reports whether this is a stock PulseAudio daemon (StartStock).
+func (s *Server) Stock() bool { return s.kind == stock }
+
+// PipeWire reports whether this is PipeWire's server (StartPipeWire).
+func (s *Server) PipeWire() bool { return s.kind == pipeWire }
+
+// defaultLatency reports whether the test's own players and recorders
+// ask for the server's default latency, as users' programs do (see the
+// package comment): on the servers that stand for what users have.
+func (s *Server) defaultLatency() bool { return s.kind != tuned }
 
 // Env returns the environment variables that make a process use this
 // daemon: libpulse's server and client configuration, and ALSA's
@@ -331,7 +418,7 @@ func (s *Server) Stop() error {
 		}
 		errs = append(errs, s.daemon.Stop())
 		if err := os.RemoveAll(s.dir); err != nil {
-			errs = append(errs, fmt.Errorf("remove PulseAudio directory: %w", err))
+			errs = append(errs, fmt.Errorf("remove %s directory: %w", s.kind, err))
 		}
 		s.stopErr = errors.Join(errs...)
 	})

@@ -39,7 +39,7 @@ func modes(t *testing.T, test func(t *testing.T, s *Server)) {
 	for _, m := range []struct {
 		name  string
 		start func(testing.TB) *Server
-	}{{"tuned", Start}, {"stock", StartStock}} {
+	}{{"tuned", Start}, {"stock", StartStock}, {"pipewire", StartPipeWire}} {
 		t.Run(m.name, func(t *testing.T) {
 			t.Cleanup(leaktest.Check(t))
 			test(t, m.start(t))
