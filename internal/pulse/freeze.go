@@ -6,7 +6,9 @@ import "syscall"
 // that hangs, which answers nothing and closes nothing, unlike one that
 // died. Thaw lets it go on. Tests that freeze a server thaw it before
 // they end, or Stop would wait out its grace period on a stopped process.
-func (s *Server) Freeze() error { return syscall.Kill(s.daemon.Pid(), syscall.SIGSTOP) }
+// The signal goes to the daemon's process group: in PipeWire mode the
+// process proc started is the script that supervises the daemons.
+func (s *Server) Freeze() error { return syscall.Kill(-s.daemon.Pid(), syscall.SIGSTOP) }
 
 // Thaw lets a frozen daemon go on (SIGCONT).
-func (s *Server) Thaw() error { return syscall.Kill(s.daemon.Pid(), syscall.SIGCONT) }
+func (s *Server) Thaw() error { return syscall.Kill(-s.daemon.Pid(), syscall.SIGCONT) }
