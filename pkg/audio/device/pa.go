@@ -110,6 +110,14 @@ type paParams struct {
 	frames      int // per period, the stream's unit of reading and writing
 }
 
+// minOutputLatency is the least the speaker's buffer holds. The stream's
+// goroutine is an ordinary goroutine, not a real-time thread, and on a
+// busy machine it can be late by a few tens of milliseconds; with
+// PulseAudio's low latency (30 ms, 20 of them slack) that is an underrun,
+// which on a null sink costs 2 s of silence (the plugin reconnects, and
+// the sink holds the new stream back).
+const minOutputLatency = 60 * time.Millisecond
+
 // module returns the module's parameters for p: 16-bit interleaved, at
 // each device's low latency (PulseAudio reports 20 ms in, 30 ms out).
 func (p paParams) module() portaudio.StreamParameters {
@@ -118,7 +126,8 @@ func (p paParams) module() portaudio.StreamParameters {
 		sp.Input = portaudio.StreamDeviceParameters{Device: p.in.pa, Channels: p.inCh, Latency: p.in.pa.DefaultLowInputLatency}
 	}
 	if p.out != nil {
-		sp.Output = portaudio.StreamDeviceParameters{Device: p.out.pa, Channels: p.outCh, Latency: p.out.pa.DefaultLowOutputLatency}
+		sp.Output = portaudio.StreamDeviceParameters{Device: p.out.pa, Channels: p.outCh,
+			Latency: max(p.out.pa.DefaultLowOutputLatency, minOutputLatency)}
 	}
 	return sp
 }
