@@ -200,21 +200,7 @@ func TestCallThroughMicrophoneAndSpeaker(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if user.Text != heard {
-		t.Errorf("the agent heard %q, want %q", user.Text, heard)
-	}
-	if agent := finals(c.allEvents(), event.SpeakerAgent); len(agent) != 1 || agent[0].Text != replyText {
-		t.Errorf("agent finals = %+v, want the reply once", agent)
-	}
-	reply, err := audio.LoadFile(repoFile("audio", "reply.wav"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, want := speechFrames(played), speechFrames(reply.Samples)
-	t.Logf("the speaker played %.0f frames of speech; the reply has %.0f", got, want)
-	if got < 0.9*want || got > 1.3*want {
-		t.Errorf("the speaker played %.0f frames of speech, want about the reply's %.0f", got, want)
-	}
+	checkDeviceTurn(t, c, user, played)
 	if r.code != exitInterrupted {
 		t.Errorf("exit code %d after Ctrl-C, want %d\nstderr:\n%s", r.code, exitInterrupted, r.stderr)
 	}
@@ -391,4 +377,27 @@ func TestCallDeviceLost(t *testing.T) {
 	}
 	noLibraryNoise(t, r.stderr)
 	noStackTrace(t, r)
+}
+
+// checkDeviceTurn checks one turn of a call through the devices: the
+// agent heard the words played into the microphone (user is its final
+// transcript of them), replied once, and the speaker's monitor (played)
+// holds about the reply's speech.
+func checkDeviceTurn(t *testing.T, c *liveCall, user event.Event, played []int16) {
+	t.Helper()
+	if user.Text != heard {
+		t.Errorf("the agent heard %q, want %q", user.Text, heard)
+	}
+	if agent := finals(c.allEvents(), event.SpeakerAgent); len(agent) != 1 || agent[0].Text != replyText {
+		t.Errorf("agent finals = %+v, want the reply once", agent)
+	}
+	reply, err := audio.LoadFile(repoFile("audio", "reply.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := speechFrames(played), speechFrames(reply.Samples)
+	t.Logf("the speaker played %.0f frames of speech; the reply has %.0f", got, want)
+	if got < 0.9*want || got > 1.3*want {
+		t.Errorf("the speaker played %.0f frames of speech, want about the reply's %.0f", got, want)
+	}
 }

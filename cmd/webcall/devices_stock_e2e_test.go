@@ -9,7 +9,6 @@ import (
 
 	"github.com/webcall-cli/webcall/internal/pulse"
 	"github.com/webcall-cli/webcall/internal/testagent"
-	"github.com/webcall-cli/webcall/pkg/audio"
 	"github.com/webcall-cli/webcall/pkg/event"
 )
 
@@ -57,21 +56,7 @@ func callOnStockServer(t *testing.T, start func(testing.TB) *pulse.Server) {
 		t.Fatal(err)
 	}
 
-	if user.Text != heard {
-		t.Errorf("the agent heard %q, want %q", user.Text, heard)
-	}
-	if agent := finals(c.allEvents(), event.SpeakerAgent); len(agent) != 1 || agent[0].Text != replyText {
-		t.Errorf("agent finals = %+v, want the reply once", agent)
-	}
-	reply, err := audio.LoadFile(repoFile("audio", "reply.wav"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, want := speechFrames(played), speechFrames(reply.Samples)
-	t.Logf("the speaker played %.0f frames of speech; the reply has %.0f", got, want)
-	if got < 0.9*want || got > 1.3*want {
-		t.Errorf("the speaker played %.0f frames of speech, want about the reply's %.0f", got, want)
-	}
+	checkDeviceTurn(t, c, user, played)
 	if restarts := linesWith(r.stderr, "went quiet"); len(restarts) > 0 {
 		t.Errorf("webcall restarted its audio streams %d times:\n%s", len(restarts), strings.Join(restarts, "\n"))
 	}
