@@ -38,8 +38,15 @@ type Options struct {
 	// hangs up, the agent leaves, or MaxDuration.
 	Input audio.Source
 	// File is a recorded utterance. It is sent once the agent is ready to
-	// listen, and the call ends by itself when the agent's reply is over.
+	// listen, and the call ends by itself when the agent's reply is over;
+	// no reply is an error of Kind Check. It is one Turn, judged here.
 	File *audio.Clip
+	// Turns are a scripted conversation, taken in order, each once the
+	// agent is ready to listen (or, for a barge-in, while it speaks). The
+	// call ends once the last turn's reply is over. A turn without a
+	// reply is not an error: Result.Turns says what happened, for the
+	// caller to judge.
+	Turns []Turn
 
 	// Output receives the agent's audio as it arrives (a speaker, a WAV
 	// file). Nil discards it.
@@ -147,6 +154,24 @@ type Result struct {
 	Reason   string
 	Stats    event.CallStats
 	Segments []transcript.Segment
+
+	// Connected is when the room was joined and AgentJoined when the agent
+	// arrived, as offsets from the call's time zero; zero if they did not
+	// happen.
+	Connected   time.Duration
+	AgentJoined time.Duration
+	// Greeting is what the agent said before the first turn began, if
+	// anything: its text and when its audio began (Replied, ReplyStart).
+	Greeting *TurnResult
+	// Turns are the results of the turns that began, in order: a call
+	// that ended early has fewer than it was given.
+	Turns []TurnResult
+	// AgentStates is every state the agent took, in order.
+	AgentStates []string
+	// AgentTurns counts the agent's replies: the times it began speaking.
+	AgentTurns int
+	// Pacing is how truly the user's audio was paced.
+	Pacing Pacing
 }
 
 // Ending reasons.
