@@ -48,6 +48,7 @@ type PacedSource struct {
 	closeOnce sync.Once
 
 	frames, stalls, skipped atomic.Int64
+	late                    Lateness
 }
 
 // Paced makes r a real-time Source on the system clock; the returned Source
@@ -105,8 +106,13 @@ func (p *PacedSource) ReadFrame(ctx context.Context, f Frame) error {
 		}
 	}
 	p.frames.Add(1)
+	p.late.Add(p.clock.Now().Sub(due))
 	return nil
 }
+
+// Lateness is how late the frames delivered so far were against their
+// schedule: a loaded machine shows here before anywhere else.
+func (p *PacedSource) Lateness() *Lateness { return &p.late }
 
 // Close ends the source: a waiting ReadFrame returns ErrClosed at once, and
 // so do later ones. It is safe to call more than once.

@@ -3,6 +3,7 @@ package audio
 import (
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,12 +120,19 @@ type Meter struct {
 	lastWrite  atomic.Int64  // clock time of the last chunk, Unix ns
 	lastSpeech atomic.Int64  // clock time of the last speech, Unix ns; 0: never
 
-	// onsets are the starts of speech after a pause of OnsetPause or
-	// more, oldest first (at most maxOnsets). Written only on an onset,
-	// never per frame.
-	mu     sync.Mutex
-	onsets []time.Time
-	first  time.Time
+	// runs are the stretches of speech separated by pauses of OnsetPause
+	// or more, oldest first (at most maxRuns): each starts at an onset and
+	// ends at the last speech before the next onset. Written only on an
+	// onset, never per frame; the last run's end is lastSpeech.
+	mu    sync.Mutex
+	runs  []Run
+	first time.Time
+}
+
+// Run is a stretch of speech: from its first chunk holding speech to its
+// last, with no pause of OnsetPause or more inside.
+type Run struct {
+	Start, End time.Time
 }
 
 // OnsetPause is how long a pause must be for the speech after it to count
@@ -132,7 +140,9 @@ type Meter struct {
 // than the gap between a question and its answer.
 const OnsetPause = 400 * time.Millisecond
 
-const maxOnsets = 64
+// maxRuns bounds what a long call keeps: an hour of replies with a pause
+// every few seconds. The oldest half goes when it is reached.
+const maxRuns = 4096
 
 // NewMeter returns a Meter that reads time from clock (nil: the system
 // clock).
@@ -171,22 +181,41 @@ func (m *Meter) Write(samples []int16) error {
 	m.lastWrite.Store(now)
 	if speech {
 		if prev := m.lastSpeech.Swap(now); prev == 0 || now-prev >= int64(OnsetPause) {
-			m.addOnset(time.Unix(0, now))
+			m.addOnset(time.Unix(0, now), prev)
 		}
 	}
 	return nil
 }
 
-func (m *Meter) addOnset(t time.Time) {
+// addOnset starts a run at t; prevSpeech (Unix ns, 0 for none) is the last
+// speech before it, where the previous run ended.
+func (m *Meter) addOnset(t time.Time, prevSpeech int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.first.IsZero() {
 		m.first = t
 	}
-	if len(m.onsets) == maxOnsets {
-		m.onsets = append(m.onsets[:0], m.onsets[maxOnsets/2:]...)
+	if n := len(m.runs); n > 0 && prevSpeech != 0 {
+		m.runs[n-1].End = time.Unix(0, prevSpeech)
 	}
-	m.onsets = append(m.onsets, t)
+	if len(m.runs) == maxRuns {
+		m.runs = append(m.runs[:0], m.runs[maxRuns/2:]...)
+	}
+	m.runs = append(m.runs, Run{Start: t, End: t})
+}
+
+// Runs returns the stretches of speech so far, oldest first; the last one
+// ends at LastSpeech. The slice is the caller's.
+func (m *Meter) Runs() []Run {
+	m.mu.Lock()
+	runs := slices.Clone(m.runs)
+	m.mu.Unlock()
+	if n := len(runs); n > 0 {
+		if last := m.LastSpeech(); last.After(runs[n-1].End) {
+			runs[n-1].End = last
+		}
+	}
+	return runs
 }
 
 // FirstSpeech is when the first chunk holding speech arrived, or the zero
@@ -202,9 +231,9 @@ func (m *Meter) FirstSpeech() time.Time {
 func (m *Meter) OnsetAfter(t time.Time) time.Time {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, o := range m.onsets {
-		if !o.Before(t) {
-			return o
+	for _, r := range m.runs {
+		if !r.Start.Before(t) {
+			return r.Start
 		}
 	}
 	return time.Time{}

@@ -3,6 +3,7 @@ package audio
 import (
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -204,16 +205,27 @@ func TestMeterOnsets(t *testing.T) {
 		if got := m.Samples(); got != 12*960 {
 			t.Fatalf("samples %d", got)
 		}
+		// The runs of speech: the first ends at its last loud chunk (the
+		// pause is not speech), the second is one chunk so far.
+		want := []Run{{start, start.Add(180 * time.Millisecond)}, {second, second}}
+		if got := m.Runs(); !slices.Equal(got, want) {
+			t.Fatalf("runs %v, want %v", got, want)
+		}
+		time.Sleep(100 * time.Millisecond) // a gap between words
+		m.Write(loud)
+		if got := m.Runs(); len(got) != 2 || !got[1].End.Equal(second.Add(100*time.Millisecond)) {
+			t.Fatalf("runs %v: the second should have grown by the word after a short gap", got)
+		}
 		// Many onsets: the list stays bounded and the first is kept.
-		for i := 0; i < 3*maxOnsets; i++ {
+		for i := 0; i < 3*maxRuns; i++ {
 			time.Sleep(OnsetPause)
 			m.Write(loud)
 		}
 		if got := m.FirstSpeech(); !got.Equal(start) {
 			t.Fatalf("first speech after many onsets %v, want %v", got, start)
 		}
-		if n := len(m.onsets); n > maxOnsets {
-			t.Fatalf("%d onsets kept", n)
+		if n := len(m.Runs()); n > maxRuns {
+			t.Fatalf("%d runs kept", n)
 		}
 	})
 }
