@@ -92,8 +92,10 @@ type Timing struct {
 	WaitAgent time.Duration
 	// MaxDuration caps the call (0: no cap, unless the provider has one).
 	MaxDuration time.Duration
-	// LeadSilence is sent before a file, TrailSilence after it: without
-	// the trailing silence an agent may never decide the user has stopped.
+	// LeadSilence is sent before the first clip. After the last clip the
+	// call sends silence for at least TrailSilence before it may end:
+	// without it an agent may never decide the user has stopped, and a
+	// recording would end on the user's last word.
 	LeadSilence  time.Duration
 	TrailSilence time.Duration
 	// ReplyIdle is how long the agent must be silent (no speech on its
@@ -102,8 +104,8 @@ type Timing struct {
 	// agent's track sends no packets between replies, so this is judged by
 	// the Clock since the last speech, not by counting the audio received.
 	ReplyIdle time.Duration
-	// ReplyTimeout bounds the wait for a reply, from the end of the file's
-	// speech (the trailing silence counts against it).
+	// ReplyTimeout bounds the wait for a reply, from the end of the
+	// user's speech (its last voiced frame sent).
 	ReplyTimeout time.Duration
 	// ReadyTimeout bounds the wait for the agent to be ready to listen
 	// (state listening, greeting finished) before a file is sent anyway.
@@ -191,8 +193,19 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, failure.New(failure.Usage, "no credentials for the call").WithCond(ErrNoCredentials).
 			WithHint("give a source of credentials: a ready token, an API key and secret to mint one, or a token endpoint")
 	}
-	if (o.Input == nil) == (o.File == nil) {
-		return Result{}, failure.New(failure.Internal, "call needs exactly one of a live input or a file")
+	inputs := 0
+	for _, set := range []bool{o.Input != nil, o.File != nil, len(o.Turns) > 0} {
+		if set {
+			inputs++
+		}
+	}
+	if inputs != 1 {
+		return Result{}, failure.New(failure.Internal, "call needs exactly one of a live input, a file or turns")
+	}
+	for i, t := range o.Turns {
+		if t.BargeIn != nil && t.Say == nil {
+			return Result{}, failure.Newf(failure.Internal, "turn %d barges in but says nothing", i+1)
+		}
 	}
 	return newCall(o).run(ctx)
 }
@@ -208,8 +221,12 @@ type call struct {
 	agent  agentTracker
 	result Result
 	ended  bool
-	// speechEnd is when the last frame of the input file's speech was sent.
-	speechEnd time.Time
+	// plan is the scripted conversation (a file is one turn); nil for a
+	// live input. script feeds its clips to the sender.
+	plan   *plan
+	script *scriptReader
+	paced  *audio.PacedSource
+	states []stateAt
 	// countdown: show the time left, because the provider caps the call.
 	countdown bool
 }
@@ -228,6 +245,12 @@ func newCall(o Options) *call {
 	}
 	if c.o.Status == nil {
 		c.o.Status = func(string) {}
+	}
+	switch {
+	case o.File != nil:
+		c.plan = newPlan([]Turn{{Say: o.File}})
+	case len(o.Turns) > 0:
+		c.plan = newPlan(o.Turns)
 	}
 	c.store = transcript.NewStore(transcript.Options{})
 	c.meter = audio.NewMeter(c.clock)
@@ -298,6 +321,7 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	}
 	defer rm.Close()
 	joinedAt := c.now()
+	c.result.Connected = c.since(joinedAt)
 	c.result.Room, c.result.Identity = rm.Name(), rm.Identity()
 	c.emit(event.Event{Type: event.Connected, Room: rm.Name(), Identity: rm.Identity(), URL: creds.URL, CallID: creds.CallID})
 	c.o.Status(fmt.Sprintf("joined room %s as %s", rm.Name(), rm.Identity()))
@@ -308,17 +332,17 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	}
 
 	// The sender runs until sendCtx ends; Run waits for it before leaving.
-	var script *scriptReader
 	src := c.o.Input
-	if c.o.File != nil {
-		script = newScriptReader(c.o.File.Samples, c.timing.LeadSilence, c.timing.TrailSilence)
-		src = audio.PacedWithClock(script, c.clock)
+	if c.plan != nil {
+		c.script = newScriptReader()
+		c.paced = audio.PacedWithClock(c.script, c.clock)
+		src = c.paced
 	}
 	sendCtx, stopSending := context.WithCancel(ctx)
-	snd := newSender(src, track, c.o.Recorder, script, c.clock)
+	snd := newSender(src, track, c.o.Recorder, c.script, c.clock)
 	go snd.run(sendCtx)
 
-	endErr := c.loop(ctx, rm, script, joinedAt, maxDur, snd)
+	endErr := c.loop(ctx, rm, joinedAt, maxDur, snd)
 	stopSending()
 	snd.wait()
 	_ = src.Close()
@@ -329,6 +353,17 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	// Settle whatever captions are still open: nothing said is lost.
 	c.applyChanges(c.store.Flush(c.now()))
 	c.result.Segments = c.store.Segments()
+	if c.plan != nil {
+		c.result.Greeting, c.result.Turns = c.results(c.now())
+		c.result.Pacing = c.pacing()
+	}
+	c.result.AgentStates = make([]string, len(c.states))
+	for i, st := range c.states {
+		c.result.AgentStates[i] = st.state
+		if st.state == "speaking" {
+			c.result.AgentTurns++
+		}
+	}
 	c.result.Stats = c.stats(snd)
 	c.emit(event.Event{Type: event.Stats, Stats: &c.result.Stats})
 	reason := c.result.Reason
@@ -337,6 +372,18 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	}
 	c.emit(event.Event{Type: event.Disconnected, Reason: reason})
 	return c.result, endErr
+}
+
+// pacing reports how truly the scripted audio went out.
+func (c *call) pacing() Pacing {
+	l := c.paced.Lateness()
+	return Pacing{
+		Frames:  l.Count(),
+		LateP50: l.Quantile(0.5),
+		LateP99: l.Quantile(0.99),
+		LateMax: l.Max(),
+		Stalls:  c.paced.Stats().Stalls,
+	}
 }
 
 func (c *call) interruptedOr(ctx context.Context, err error) error {
@@ -355,9 +402,9 @@ func (c *call) stats(s *sender) event.CallStats {
 	if first := c.meter.FirstSpeech(); !first.IsZero() {
 		st.FirstAgentAudio = c.ms(first)
 	}
-	if !c.speechEnd.IsZero() {
-		if reply := c.meter.OnsetAfter(c.speechEnd); !reply.IsZero() {
-			st.ReplyLatencyMS = reply.Sub(c.speechEnd).Milliseconds()
+	if c.o.File != nil && len(c.result.Turns) == 1 {
+		if d, ok := c.result.Turns[0].Latency(); ok {
+			st.ReplyLatencyMS = d.Milliseconds()
 		}
 	}
 	if ps, ok := c.o.Output.(audio.PlayoutReporter); ok {

@@ -3,6 +3,7 @@ package call
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,7 +27,14 @@ type fakeRoom struct {
 	mu     sync.Mutex
 	cfg    JoinConfig
 	frames []sentFrame
+	chats  []chatAt
 	closed bool
+}
+
+// chatAt is a chat message the call sent, and when.
+type chatAt struct {
+	at   time.Duration // since t0
+	text string
 }
 
 // sentFrame is a frame the call sent, and when.
@@ -59,6 +67,19 @@ func (r *fakeRoom) Name() string              { return "test-room" }
 func (r *fakeRoom) Identity() string          { return "webcall-user" }
 
 func (r *fakeRoom) PublishMicrophone() (FrameWriter, error) { return r, nil }
+
+func (r *fakeRoom) SendChat(text string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.chats = append(r.chats, chatAt{at: r.clk.Now().Sub(t0), text: text})
+	return nil
+}
+
+func (r *fakeRoom) sentChats() []chatAt {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.chats)
+}
 
 func (r *fakeRoom) WriteFrame(f audio.Frame) error {
 	if r.runReturned.Load() {

@@ -127,9 +127,9 @@ func TestNoReplyFailsTheCall(t *testing.T) {
 	if h.res.Reason != ReasonNoReply || h.err == nil || !strings.Contains(h.err.Error(), "did not reply within 5s") {
 		t.Fatalf("Run: %q, %v; want %q", h.res.Reason, h.err, ReasonNoReply)
 	}
-	// The timeout counts from the end of the speech, before the trailing
-	// silence that ends the input.
-	speechEnd := time.Duration(done.TimeMS)*time.Millisecond - DefaultTiming.TrailSilence
+	// The timeout counts from the end of the speech: the clip is voiced to
+	// its end, so its last frame is the end of speech.
+	speechEnd := time.Duration(done.TimeMS) * time.Millisecond
 	if wait := ended - speechEnd; wait < 5*time.Second || wait > 5*time.Second+tickEvery+step {
 		t.Errorf("gave up %v after the speech ended, want 5s", wait)
 	}

@@ -30,7 +30,7 @@ type agentTracker struct {
 	openStreams map[string]bool
 }
 
-func (c *call) loop(ctx context.Context, rm Room, script *scriptReader, joinedAt time.Time, maxDur time.Duration, s *sender) error {
+func (c *call) loop(ctx context.Context, rm Room, joinedAt time.Time, maxDur time.Duration, s *sender) error {
 	// A timer set again at each tick stands in for a ticker: the clock
 	// has timers only.
 	tick := c.clock.NewTimer(tickEvery)
@@ -43,13 +43,12 @@ func (c *call) loop(ctx context.Context, rm Room, script *scriptReader, joinedAt
 	}
 	c.agent.openStreams = map[string]bool{}
 	lastWaitNote := joinedAt
-	if script == nil {
+	if c.plan == nil {
 		c.o.Status("waiting for the agent; press Ctrl-C to hang up")
 	} else {
 		c.o.Status("waiting for the agent")
 	}
 
-	var phases phaseTimes
 	var left countdown
 	for {
 		select {
@@ -71,18 +70,8 @@ func (c *call) loop(ctx context.Context, rm Room, script *scriptReader, joinedAt
 			c.o.Status(fmt.Sprintf("ending the call: %s (%s)", ReasonMaxDuration, maxDur))
 			return nil
 
-		case p := <-s.phases:
-			phases.set(p.phase, p.at)
-			if p.phase == phaseTrailing {
-				c.speechEnd = p.at
-			}
-			switch p.phase {
-			case phaseSpeaking:
-				c.o.Status(fmt.Sprintf("sending the input (%s)", script.speechDuration().Round(100*time.Millisecond)))
-			case phaseDone:
-				c.emit(event.Event{Type: event.InputDone, TimeMS: c.ms(p.at)})
-				c.o.Status("input sent; waiting for the agent's reply")
-			}
+		case m := <-s.marks:
+			c.onMark(m)
 
 		case ev, ok := <-rm.Events():
 			if !ok {
@@ -116,14 +105,17 @@ func (c *call) loop(ctx context.Context, rm Room, script *scriptReader, joinedAt
 				}
 				continue
 			}
-			if script == nil {
+			if c.plan == nil {
 				continue
 			}
-			if !phases.has(phaseLead) && c.readyToListen(now) {
-				script.start()
-			}
-			if done, err := c.replyOver(now, phases); done || err != nil {
-				return err
+			if c.advance(now, rm) {
+				c.result.Reason = ReasonReplyOver
+				if last := c.plan.current(); c.o.File != nil && last.timedOut {
+					c.result.Reason = ReasonNoReply
+					return failure.Newf(failure.Check, "the agent did not reply within %s of the end of the input", c.replyTimeout(last.turn)).
+						WithHint("check the agent's logs; the transcript above shows what it heard")
+				}
+				return nil
 			}
 		}
 	}
@@ -149,39 +141,6 @@ func (c *call) readyToListen(now time.Time) bool {
 	default:
 		return false
 	}
-}
-
-// replyOver decides, for a file call, whether the agent has answered and
-// finished. Its state is only a hint, so the audio decides: the reply is
-// over once the agent has been silent for ReplyIdle and its caption stream
-// is closed (or has been given ReplyIdle more to close).
-func (c *call) replyOver(now time.Time, ph phaseTimes) (bool, error) {
-	if !ph.has(phaseDone) {
-		return false, nil
-	}
-	speechEnd := ph.at(phaseTrailing)
-	lastSpeech := c.meter.LastSpeech()
-	replied := lastSpeech.After(speechEnd)
-	if !replied {
-		if now.Sub(speechEnd) >= c.timing.ReplyTimeout {
-			c.result.Reason = ReasonNoReply
-			return true, failure.Newf(failure.Check, "the agent did not reply within %s of the end of the input", c.timing.ReplyTimeout).
-				WithHint("check the agent's logs; the transcript above shows what it heard")
-		}
-		return false, nil
-	}
-	idle := now.Sub(lastSpeech)
-	if idle < c.timing.ReplyIdle {
-		return false, nil
-	}
-	if c.agent.state == "speaking" && idle < 3*c.timing.ReplyIdle {
-		return false, nil
-	}
-	if len(c.agent.openStreams) > 0 && idle < 2*c.timing.ReplyIdle {
-		return false, nil
-	}
-	c.result.Reason = ReasonReplyOver
-	return true, nil
 }
 
 // handle reacts to one room event.
@@ -247,6 +206,7 @@ func (c *call) agentJoined(now time.Time, identity, name string, attrs map[strin
 	c.agent.present = true
 	c.agent.identity = identity
 	c.agent.joinedAt = now
+	c.result.AgentJoined = c.since(now)
 	if n := attrs[room.AttrAgentName]; n != "" {
 		name = n
 	}
@@ -268,6 +228,7 @@ func (c *call) setAgentState(st string) {
 	}
 	prev := c.agent.state
 	c.agent.state = st
+	c.states = append(c.states, stateAt{state: st, at: c.now()})
 	c.emit(event.Event{Type: event.AgentState, Identity: c.agent.identity, State: st})
 	// Interrupted or finished: audio still queued for the speaker is stale.
 	if prev == "speaking" {
@@ -292,18 +253,6 @@ func (c *call) applyChanges(changes []transcript.Change) {
 		})
 	}
 }
-
-// phaseTimes records when the input reached each phase.
-type phaseTimes struct {
-	times [phaseCount]time.Time
-	seen  [phaseCount]bool
-}
-
-func (p *phaseTimes) set(ph phase, at time.Time) {
-	p.times[ph], p.seen[ph] = at, true
-}
-func (p *phaseTimes) has(ph phase) bool     { return p.seen[ph] }
-func (p *phaseTimes) at(ph phase) time.Time { return p.times[ph] }
 
 // countdown says how much of a capped call is left as the time left
 // reaches each whole minute, 30 seconds and 10 seconds: people on a

@@ -42,48 +42,47 @@ func agentSpeaks(c *call, clk *fakeclock.Clock, d time.Duration) {
 	}
 }
 
+// replyOver is the loop's decision for a one-turn file call whose speech
+// ended at speechEnd.
+func replyOver(c *call, now, speechEnd time.Time) *turnRun {
+	r := &turnRun{turn: Turn{Say: &audio.Clip{}}, started: true, sent: true, start: speechEnd, speechEnd: speechEnd}
+	c.judgeReplyOver(now, r)
+	return r
+}
+
 func TestReplyOver(t *testing.T) {
 	c, clk, _ := testCall(t)
 	c.timing = DefaultTiming
-	var ph phaseTimes
-	ph.set(phaseTrailing, clk.Now())
-	if done, _ := c.replyOver(clk.Now(), ph); done {
-		t.Fatal("over before the input was even sent")
-	}
+	speechEnd := clk.Now()
 	clk.Advance(1500 * time.Millisecond)
-	ph.set(phaseDone, clk.Now())
 
 	// The agent starts replying; its state says speaking.
 	c.handle(room.ParticipantJoined{Identity: "agent", Agent: true, Attributes: map[string]string{room.AttrAgentState: "listening"}})
 	c.handle(room.AttributesChanged{Identity: "agent", Agent: true, Changed: map[string]string{room.AttrAgentState: "speaking"}})
 	c.handle(room.StreamOpened{Info: transcript.StreamInfo{StreamID: "s1", Speaker: transcript.SpeakerAgent, Identity: "agent"}})
 	agentSpeaks(c, clk, 2*time.Second)
-	if done, _ := c.replyOver(clk.Now(), ph); done {
+	if replyOver(c, clk.Now(), speechEnd).over {
 		t.Fatal("over while the agent talks")
 	}
 	// A pause between sentences, shorter than ReplyIdle.
 	clk.Advance(c.timing.ReplyIdle / 2)
-	if done, _ := c.replyOver(clk.Now(), ph); done {
+	if replyOver(c, clk.Now(), speechEnd).over {
 		t.Fatal("over during a short pause")
 	}
 	agentSpeaks(c, clk, time.Second)
 	// Silent long enough, but the state still says speaking and the
 	// caption stream is open: give it more time.
 	clk.Advance(c.timing.ReplyIdle)
-	if done, _ := c.replyOver(clk.Now(), ph); done {
+	if replyOver(c, clk.Now(), speechEnd).over {
 		t.Fatal("over while the state says speaking and the caption is open")
 	}
 	c.handle(room.AttributesChanged{Identity: "agent", Agent: true, Changed: map[string]string{room.AttrAgentState: "listening"}})
-	if done, _ := c.replyOver(clk.Now(), ph); done {
+	if replyOver(c, clk.Now(), speechEnd).over {
 		t.Fatal("over while the caption stream is still open")
 	}
 	c.handle(room.StreamClosed{StreamID: "s1"})
-	done, err := c.replyOver(clk.Now(), ph)
-	if !done || err != nil {
-		t.Fatalf("not over after silence, listening and a closed caption: %v %v", done, err)
-	}
-	if c.result.Reason != ReasonReplyOver {
-		t.Fatalf("reason %q", c.result.Reason)
+	if r := replyOver(c, clk.Now(), speechEnd); !r.over || r.timedOut {
+		t.Fatalf("not over after silence, listening and a closed caption: %+v", r)
 	}
 }
 
@@ -92,13 +91,11 @@ func TestReplyOver(t *testing.T) {
 func TestReplyOverDespiteStuckState(t *testing.T) {
 	c, clk, _ := testCall(t)
 	c.timing = DefaultTiming
-	var ph phaseTimes
-	ph.set(phaseTrailing, clk.Now())
-	ph.set(phaseDone, clk.Now())
+	speechEnd := clk.Now()
 	c.handle(room.ParticipantJoined{Identity: "agent", Agent: true, Attributes: map[string]string{room.AttrAgentState: "speaking"}})
 	agentSpeaks(c, clk, time.Second)
 	clk.Advance(3 * c.timing.ReplyIdle)
-	if done, _ := c.replyOver(clk.Now(), ph); !done {
+	if !replyOver(c, clk.Now(), speechEnd).over {
 		t.Fatal("a stuck speaking state held the call open")
 	}
 }
@@ -106,17 +103,14 @@ func TestReplyOverDespiteStuckState(t *testing.T) {
 func TestNoReply(t *testing.T) {
 	c, clk, _ := testCall(t)
 	c.timing = DefaultTiming
-	var ph phaseTimes
-	ph.set(phaseTrailing, clk.Now())
-	ph.set(phaseDone, clk.Now().Add(1500*time.Millisecond))
+	speechEnd := clk.Now()
 	clk.Advance(c.timing.ReplyTimeout - time.Millisecond)
-	if done, _ := c.replyOver(clk.Now(), ph); done {
+	if replyOver(c, clk.Now(), speechEnd).over {
 		t.Fatal("gave up before ReplyTimeout")
 	}
 	clk.Advance(time.Millisecond)
-	done, err := c.replyOver(clk.Now(), ph)
-	if !done || failure.KindOf(err) != failure.Check {
-		t.Fatalf("want a Check failure after ReplyTimeout, got %v %v", done, err)
+	if r := replyOver(c, clk.Now(), speechEnd); !r.over || !r.timedOut {
+		t.Fatalf("want a timeout after ReplyTimeout, got %+v", r)
 	}
 }
 

@@ -7,91 +7,69 @@ import (
 	"github.com/webcall-cli/webcall/pkg/audio"
 )
 
-// phase is where a file input is: waiting for the agent, lead silence,
-// speech, trailing silence, done.
-type phase int
-
-const (
-	phaseWaiting phase = iota
-	phaseLead
-	phaseSpeaking
-	phaseTrailing
-	phaseDone
-	phaseCount
-)
-
-// scriptReader is the audio.Reader behind a file call: silence until
-// start, then lead silence, the file, trailing silence, then silence for
-// ever. It never returns io.EOF, so the track never goes quiet on the wire.
+// scriptReader is the audio.Reader behind a scripted call: silence, until
+// the loop gives it a turn's clip to play (after some lead silence); then
+// the clip; then silence again, for ever. It never returns io.EOF, so the
+// track never goes quiet on the wire, and it never waits: the loop decides
+// when a clip starts, the pacer when each frame goes out.
 type scriptReader struct {
-	samples     []int16
-	leadFrames  int
-	trailFrames int
-
-	mu      sync.Mutex
-	started bool
-	frame   int // frames read since start
+	mu        sync.Mutex
+	lead      int     // frames of silence still to send before the clip
+	clip      []int16 // the clip being played; nil between clips
+	turn      int     // the turn the clip belongs to
+	pos       int     // samples of clip already read
+	lastFrame clipFrame
 }
 
-func newScriptReader(samples []int16, lead, trail time.Duration) *scriptReader {
-	return &scriptReader{
-		samples:     samples,
-		leadFrames:  framesIn(lead),
-		trailFrames: framesIn(trail),
-	}
+// clipFrame says what the frame most recently read was.
+type clipFrame struct {
+	inClip bool
+	turn   int
+	first  bool // the clip's first frame
+	last   bool // the clip's last frame
 }
+
+func newScriptReader() *scriptReader { return &scriptReader{} }
 
 func framesIn(d time.Duration) int { return int((d + audio.FrameDuration - 1) / audio.FrameDuration) }
 
-func (r *scriptReader) speechFrames() int {
-	return (len(r.samples) + audio.FrameSamples - 1) / audio.FrameSamples
-}
-
-func (r *scriptReader) speechDuration() time.Duration {
-	return time.Duration(len(r.samples)) * time.Second / audio.SampleRate
-}
-
-// start begins the lead silence with the next frame.
-func (r *scriptReader) start() {
-	r.mu.Lock()
-	r.started = true
-	r.mu.Unlock()
-}
-
-// phase is the phase of the frame most recently read.
-func (r *scriptReader) phase() phase {
+// play starts turn's clip after lead silence, from the next frame on. A
+// clip still playing is cut off: the loop starts a turn only once the
+// previous one has been sent.
+func (r *scriptReader) play(turn int, samples []int16, lead time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.phaseLocked(r.frame - 1)
+	r.lead, r.clip, r.turn, r.pos = framesIn(lead), samples, turn, 0
+	if len(samples) == 0 {
+		// An empty clip still has one (silent) frame, so its turn is
+		// reported as sent like any other.
+		r.clip = make([]int16, 1)
+	}
 }
 
-func (r *scriptReader) phaseLocked(i int) phase {
-	switch {
-	case !r.started || i < 0:
-		return phaseWaiting
-	case i < r.leadFrames:
-		return phaseLead
-	case i < r.leadFrames+r.speechFrames():
-		return phaseSpeaking
-	case i < r.leadFrames+r.speechFrames()+r.trailFrames:
-		return phaseTrailing
-	default:
-		return phaseDone
-	}
+// last says what the frame most recently read was.
+func (r *scriptReader) last() clipFrame {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastFrame
 }
 
 func (r *scriptReader) ReadFrame(f audio.Frame) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	clear(f)
-	if !r.started {
-		return nil
-	}
-	i := r.frame
-	r.frame++
-	if r.phaseLocked(i) == phaseSpeaking {
-		off := (i - r.leadFrames) * audio.FrameSamples
-		copy(f, r.samples[off:min(off+audio.FrameSamples, len(r.samples))])
+	r.lastFrame = clipFrame{}
+	switch {
+	case r.lead > 0:
+		r.lead--
+	case r.clip != nil:
+		n := copy(f, r.clip[r.pos:])
+		r.lastFrame = clipFrame{inClip: true, turn: r.turn, first: r.pos == 0}
+		r.pos += n
+		if r.pos >= len(r.clip) {
+			r.lastFrame.last = true
+			r.clip = nil
+		}
 	}
 	return nil
 }

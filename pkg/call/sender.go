@@ -11,7 +11,9 @@ import (
 )
 
 // sender moves frames from the input to the track, one every 20 ms, for
-// the whole call. It is the only goroutine on the send path.
+// the whole call. It is the only goroutine on the send path. For a
+// scripted call it also tells the loop when each turn's clip began, when
+// its first voiced frame went out, and when the clip was over.
 type sender struct {
 	src    audio.Source
 	track  FrameWriter
@@ -19,16 +21,32 @@ type sender struct {
 	script *scriptReader
 	clock  audio.Clock
 
-	sent   atomic.Int64
-	phases chan phaseAt
-	done   chan struct{}
-	err    error // set before done is closed
+	sent  atomic.Int64
+	marks chan clipMark
+	done  chan struct{}
+	err   error // set before done is closed
 }
 
-type phaseAt struct {
-	phase phase
-	at    time.Time
+// clipMark is a moment in the sending of one turn's clip.
+type clipMark struct {
+	kind markKind
+	turn int
+	at   time.Time // when the frame that made the mark was sent
+	// For markEnd: the clip's first and last voiced frames, if any.
+	firstVoiced, lastVoiced time.Time
 }
+
+type markKind int
+
+const (
+	markStart  markKind = iota // the clip's first frame went out
+	markVoiced                 // its first voiced frame went out
+	markEnd                    // its last frame went out
+)
+
+// marksQueue holds the marks the loop has not taken yet: three per turn,
+// and a turn starts only after the loop has seen the previous one end.
+const marksQueue = 8
 
 func newSender(src audio.Source, track FrameWriter, rec *audio.Recorder, script *scriptReader, clock audio.Clock) *sender {
 	return &sender{
@@ -37,13 +55,19 @@ func newSender(src audio.Source, track FrameWriter, rec *audio.Recorder, script 
 		rec:    rec,
 		script: script,
 		clock:  clock,
-		// Each phase is reported once, so this never fills.
-		phases: make(chan phaseAt, phaseCount),
+		marks:  make(chan clipMark, marksQueue),
 		done:   make(chan struct{}),
 	}
 }
 
 func (s *sender) frames() int64 { return s.sent.Load() }
+
+// voiced is the speech test for the user's frames: the same threshold as
+// the agent's audio is judged by, and as the test agent's voice activity
+// detector, so "end of speech" means the same on both sides.
+func voiced(f audio.Frame) bool {
+	return audio.DBFS(audio.RMS(f)) > audio.SpeechThresholdDBFS
+}
 
 // run sends until ctx ends or the input fails. A live input that ends
 // (io.EOF) is followed by silence, so the call goes on until hung up.
@@ -51,7 +75,7 @@ func (s *sender) run(ctx context.Context) {
 	defer close(s.done)
 	f := audio.NewFrame()
 	src := s.src
-	last := phaseWaiting
+	var firstVoiced, lastVoiced time.Time
 	for {
 		err := src.ReadFrame(ctx, f)
 		if errors.Is(err, io.EOF) {
@@ -71,17 +95,45 @@ func (s *sender) run(ctx context.Context) {
 			s.rec.User(f)
 		}
 		s.sent.Add(1)
-		if s.script != nil {
-			if p := s.script.phase(); p != last {
-				// The frame that starts a phase was just sent: its time is
-				// the phase's time, accurate to the frame.
-				now := s.clock.Now()
-				for q := last + 1; q <= p; q++ {
-					s.phases <- phaseAt{phase: q, at: now}
-				}
-				last = p
+		if s.script == nil {
+			continue
+		}
+		c := s.script.last()
+		if !c.inClip {
+			continue
+		}
+		// The frame just went out: its time is the mark's, to the frame.
+		now := s.clock.Now()
+		if c.first {
+			firstVoiced, lastVoiced = time.Time{}, time.Time{}
+			if !s.mark(ctx, clipMark{kind: markStart, turn: c.turn, at: now}) {
+				return
 			}
 		}
+		if voiced(f) {
+			if firstVoiced.IsZero() {
+				firstVoiced = now
+				if !s.mark(ctx, clipMark{kind: markVoiced, turn: c.turn, at: now}) {
+					return
+				}
+			}
+			lastVoiced = now
+		}
+		if c.last {
+			if !s.mark(ctx, clipMark{kind: markEnd, turn: c.turn, at: now, firstVoiced: firstVoiced, lastVoiced: lastVoiced}) {
+				return
+			}
+		}
+	}
+}
+
+// mark hands m to the loop; false when the call is being hung up.
+func (s *sender) mark(ctx context.Context, m clipMark) bool {
+	select {
+	case s.marks <- m:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

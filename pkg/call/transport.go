@@ -31,6 +31,9 @@ type Room interface {
 	// one frame to the returned writer every audio.FrameDuration, paced
 	// by its input, until Close.
 	PublishMicrophone() (FrameWriter, error)
+	// SendChat sends a chat message from the user (a typed turn), on
+	// the lk.chat topic of LiveKit Agents.
+	SendChat(text string) error
 	// Close leaves the room. Once it returns, nothing is written to
 	// JoinConfig.AgentAudio any more, so the caller may close its sinks.
 	// It is safe to call more than once.

@@ -89,8 +89,11 @@ type CallStats struct {
 	SentMS          int64 `json:"sent_audio_ms"`
 	ReceivedMS      int64 `json:"received_audio_ms"`
 	FirstAgentAudio int64 `json:"first_agent_audio_ms,omitempty"`
-	// ReplyLatencyMS runs from the end of the input file's speech to the
-	// start of the agent's spoken reply, as this client saw them.
+	// ReplyLatencyMS runs from the end of the input file's speech (its
+	// last voiced frame sent, by the speech threshold, not the end of the
+	// file, whose trailing silence no agent waits for) to the agent's
+	// first audible reply, as this client saw them: never below what the
+	// agent itself measures, since both ends add the network.
 	ReplyLatencyMS   int64 `json:"reply_latency_ms,omitempty"`
 	PlaybackUnderrun int64 `json:"playback_underruns,omitempty"`
 	PlaybackOverrun  int64 `json:"playback_overruns,omitempty"`

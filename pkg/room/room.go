@@ -42,6 +42,9 @@ import (
 // Attribute and topic names used by LiveKit Agents.
 const (
 	TopicTranscription = "lk.transcription"
+	// TopicChat carries chat messages: what LiveKit Agents read as the
+	// user's text input, and where text-only replies may come back.
+	TopicChat = "lk.chat"
 
 	AttrAgentState       = "lk.agent.state"
 	AttrAgentName        = "lk.agent.name"
@@ -209,6 +212,20 @@ func (r *Room) PublishMicrophone(name string) (*OpusTrack, error) {
 	r.localTracks[pub.SID()] = true
 	r.mu.Unlock()
 	return t, nil
+}
+
+// SendChat sends text to everyone in the room on TopicChat, as a user
+// typing: LiveKit Agents take it as the user's turn. The SDK queues the
+// stream on the data channel and does not report its delivery.
+func (r *Room) SendChat(text string) error {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return failure.New(failure.Internal, "chat message not sent: the room is closed")
+	}
+	r.sdk.LocalParticipant.SendText(text, lksdk.StreamTextOptions{Topic: TopicChat})
+	return nil
 }
 
 // Close leaves the room and ends every goroutine this package started.
