@@ -143,6 +143,9 @@ func loadFile(path string, env func(string) string) (*Scenario, Errors) {
 	}
 	if len(docs) > 1 {
 		line, col := position(docs[1].Body)
+		if start := docs[1].Start; start != nil {
+			line, col = start.Position.Line, start.Position.Column
+		}
 		return nil, Errors{{File: path, Line: line, Column: col, Msg: "a second YAML document: a file holds one scenario; put the next in a file of its own"}}
 	}
 	d.collectAnchors(docs[0].Body)
