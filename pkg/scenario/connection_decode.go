@@ -39,9 +39,11 @@ func (d *decoder) connection(n ast.Node, field string, c *Connection) {
 	// The provider decides whether api_key is a secret: HMS's key is, a
 	// LiveKit API key is not (its secret is).
 	hms := false
+	// Quietly: the provider's own problems are reported once, below.
 	if e, ok := byKey["provider"]; ok {
-		if v, ok := d.str(e.value, join(field, "provider")); ok && strings.EqualFold(v, "hms") {
-			hms = true
+		if raw, ok := d.resolve(e.value).(*ast.StringNode); ok {
+			v, _, _ := expand(raw.Value, d.env)
+			hms = strings.EqualFold(v, "hms")
 		}
 	}
 	for _, k := range connectionKeys {

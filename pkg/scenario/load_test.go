@@ -201,3 +201,12 @@ func TestLiteralSecretIsNotRepeated(t *testing.T) {
 		}
 	}
 }
+
+// A problem in a value the loader reads twice is still reported once.
+func TestProviderProblemReportedOnce(t *testing.T) {
+	inDir(t)
+	_, err := loadSource(t, "connection:\n  provider: ${NOPE}\n"+turn0)
+	if got := problems(t, err); len(got) != 1 {
+		t.Errorf("problems:\n%s", strings.Join(got, "\n"))
+	}
+}
