@@ -22,12 +22,15 @@ const formatHint = "the scenario format is described in https://github.com/webca
 // scenario file (.yaml or .yml) or a directory, whose .yaml and .yml files
 // are taken in name order; subdirectories are not entered, so audio and
 // other files can sit beside the scenarios. env supplies ${VAR}
-// (os.Getenv, in a command).
+// (os.Getenv, in a command; nil is an empty environment).
 //
 // Every file is read even after one fails, so the error lists every
 // problem in every file: a *failure.Error of Kind failure.Usage whose
 // chain holds an Errors (and matches ErrInvalid or ErrNoScenarios).
 func Load(paths []string, env func(string) string) ([]*Scenario, error) {
+	if env == nil {
+		env = func(string) string { return "" }
+	}
 	if len(paths) == 0 {
 		return nil, failure.New(failure.Usage, "no scenario files were given").WithCond(ErrNoScenarios).
 			WithHint("give one or more scenario files (.yaml) or directories of them")
