@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -135,6 +136,10 @@ func TestLoadDirectory(t *testing.T) {
 	}
 }
 
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// The broken example's messages, as a user sees them, are kept in a
+// golden file beside it; go test -update rewrites it.
 func TestLoadBrokenExampleReportsEveryProblem(t *testing.T) {
 	_, err := Load([]string{"../../testdata/scenarios/broken"}, func(string) string { return "x" })
 	got := problems(t, err)
@@ -147,6 +152,16 @@ func TestLoadBrokenExampleReportsEveryProblem(t *testing.T) {
 		if !strings.HasPrefix(got[i], "../../testdata/scenarios/broken/broken.yaml"+w) {
 			t.Errorf("problem %d = %q, want line %s", i, got[i], w)
 		}
+	}
+	golden := "../../testdata/scenarios/broken/broken.errors"
+	text := err.Error() + "\n"
+	if *update {
+		must(t, os.WriteFile(golden, []byte(text), 0o644))
+	}
+	want, rerr := os.ReadFile(golden)
+	must(t, rerr)
+	if text != string(want) {
+		t.Errorf("messages:\n%s\nwant (%s; go test -update rewrites it):\n%s", text, golden, want)
 	}
 }
 
@@ -250,5 +265,37 @@ func TestAnchorsAndAliases(t *testing.T) {
 	}
 	if got := ss[0].Turns[1].Expect.MaxLatency; got != time.Second {
 		t.Errorf("aliased max_latency = %v", got)
+	}
+}
+
+func TestSmallForms(t *testing.T) {
+	inDir(t)
+	must(t, os.WriteFile("headers.txt", []byte("X-A: 1\n"), 0o600))
+	src := `greeting:
+connection:
+  headers: "@headers.txt"
+turns:
+  - text: "costs $${PRICE}"
+  - silence: 2s
+`
+	ss, err := loadSource(t, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ss[0]
+	if s.Greeting == nil || s.Greeting.Reply == nil || !*s.Greeting.Reply || s.Greeting.Line != 1 {
+		t.Errorf("an empty greeting = %+v, want a reply expected at line 1", s.Greeting)
+	}
+	if got := s.Connection.Headers; len(got) != 1 || got[0] != "@headers.txt" {
+		t.Errorf("headers = %q", got)
+	}
+	if got := s.Turns[0]; got.Text != "costs ${PRICE}" || got.Expect.Reply == nil || !*got.Expect.Reply || got.Kind() != "text" {
+		t.Errorf("text turn = %+v", got)
+	}
+	if got := s.Turns[1]; got.Expect.Reply != nil || got.Kind() != "silence" || got.Said() != "(silence 2s)" {
+		t.Errorf("silence turn = %+v, want reply unchecked", got)
+	}
+	if s.Name != "call" || s.Timeout != DefaultTimeout || s.TimeoutLine != 0 {
+		t.Errorf("defaults: name %q, timeout %v at line %d", s.Name, s.Timeout, s.TimeoutLine)
 	}
 }
