@@ -48,6 +48,11 @@ type Report struct {
 	Machines []Machine `json:"machines"`
 	// Calls are ordered by Index.
 	Calls []Call `json:"calls"`
+
+	// Summary is derived from Calls, for readers of the JSON (jq
+	// '.summary.verdict'): Write fills it in, Read and Merge compute it
+	// again from the calls, so it can never disagree with them.
+	Summary *Summary `json:"summary,omitempty"`
 }
 
 // Shard says which part of the work a report holds: the K-th (1-based) of
