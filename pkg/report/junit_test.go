@@ -192,3 +192,23 @@ func TestXMLSafe(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryWriterTakesAnEmptyReport(t *testing.T) {
+	// A shard can be dealt no calls when there are more shards than
+	// scenarios; its report must still render.
+	r := &Report{Version: Version, Tool: "webcall", Shard: &Shard{Index: 3, Count: 3}}
+	if p := parseJUnit(t, r); p.Tests != 0 || len(p.Suites) != 0 {
+		t.Errorf("JUnit of no calls = %+v", p)
+	}
+	out := summary(t, r, SummaryOptions{})
+	if !strings.Contains(out, "PASS   0 calls") || !strings.Contains(out, "no turn was answered") {
+		t.Errorf("summary of no calls:\n%s", out)
+	}
+	var buf bytes.Buffer
+	if err := WriteAnnotations(&buf, r); err != nil || buf.Len() != 0 {
+		t.Errorf("annotations of no calls: %q, %v", buf.String(), err)
+	}
+	if r.Verdict() != Pass || r.FirstError() != nil {
+		t.Errorf("verdict %q, first error %+v", r.Verdict(), r.FirstError())
+	}
+}

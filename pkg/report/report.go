@@ -4,6 +4,14 @@
 // nothing of rooms or audio; the scenario runner fills it in.
 //
 // The JSON form is versioned (Version); fields are only ever added.
+//
+// One concern per file: verdict.go (what a report adds up to and why Fail
+// wins over Error), latency.go (the percentiles), file.go (the JSON on
+// disk), merge.go (shards), junit.go, summary.go and annotations.go (the
+// three renderings), labels.go (the names all three give calls and
+// turns). Everything derived (verdicts, totals, percentiles) is computed
+// from the calls each time it is asked for, never stored and trusted, so
+// a merged or edited report cannot disagree with its own calls.
 package report
 
 import "time"
