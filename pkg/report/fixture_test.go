@@ -25,7 +25,7 @@ func passingCall(index int, scenario, file string) Call {
 				Reply:   "Your order shipped yesterday.",
 				StartMS: 3200, SpeechEndMS: ms(4400), ReplyStartMS: ms(5220), ReplyEndMS: ms(6900),
 				Latency: Latency{AudioMS: ms(820), CaptionMS: ms(600), ThinkingMS: ms(200), SpeakingMS: ms(790), LongestGapMS: ms(150)},
-				Checks:  []Check{{Name: "contains", Line: 8, Passed: true, Expected: "shipped", Actual: "Your order shipped yesterday."}},
+				Checks:  []Check{{Name: "contains", Line: 8, Passed: true, Expected: `contains "shipped"`, Actual: "Your order shipped yesterday."}},
 			},
 			{
 				Index: 1, Name: "thanks", Kind: "chat", Line: 10, Verdict: Pass,
@@ -34,7 +34,7 @@ func passingCall(index int, scenario, file string) Call {
 				Latency: Latency{AudioMS: ms(640), CaptionMS: ms(500)},
 			},
 		},
-		Checks:      []Check{{Name: "deadline", Line: 2, Passed: true, Expected: "30s", Actual: "9s"}},
+		Checks:      []Check{{Name: "deadline", Line: 2, Passed: true, Expected: "≤ 30s", Actual: "9s"}},
 		AgentStates: []string{"listening", "thinking", "speaking"},
 		AgentTurns:  3,
 	}
@@ -53,9 +53,9 @@ func failingCall(index int) Call {
 		StartMS: 3200, SpeechEndMS: ms(6200), ReplyStartMS: ms(8630), ReplyEndMS: ms(15000),
 		Latency: Latency{AudioMS: ms(2430), CaptionMS: ms(2100), ThinkingMS: ms(400), SpeakingMS: ms(2400), LongestGapMS: ms(700)},
 		Checks: []Check{
-			{Name: "contains", Line: 9, Passed: false, Expected: "refund", Actual: "I am sorry to hear that. Unfortunately I can only help with orders placed in the last seven days, could you give me the order number so that I can look it up?"},
-			{Name: "max_latency", Line: 10, Passed: false, Expected: "2s", Actual: "2.43s"},
-			{Name: "heard", Line: 11, Passed: true, Expected: "refund", Actual: "I would like a refund for the blue cattle I bought last week"},
+			{Name: "contains", Line: 9, Passed: false, Expected: `contains "refund"`, Actual: "I am sorry to hear that. Unfortunately I can only help with orders placed in the last seven days, could you give me the order number so that I can look it up?"},
+			{Name: "max_latency", Line: 10, Passed: false, Expected: "≤ 2s", Actual: "2.43s"},
+			{Name: "heard", Line: 11, Passed: true, Expected: "heard /refund/", Actual: "I would like a refund for the blue cattle I bought last week"},
 		},
 	}
 	c.Turns[1].StartMS = 15100

@@ -129,7 +129,7 @@ func TestJUnitParsesBackWithItsCounts(t *testing.T) {
 	if turn.Failure == nil || turn.Failure.Type != "contains, max_latency" || turn.Failure.Message != "2 checks failed: contains, max_latency" {
 		t.Fatalf("failure = %+v", turn.Failure)
 	}
-	for _, want := range []string{"max_latency (line 10)\n  expected: 2s\n  actual:   2.43s\n", "a < b && c > d \"q\" 'a' ]]> end\uFFFD\uFFFD\uFFFD[31mred\x7f \uFFFD\uFFFD bad utf-8 \uFFFD"} {
+	for _, want := range []string{"max_latency (line 10)\n  expected: ≤ 2s\n  actual:   2.43s\n", "a < b && c > d \"q\" 'a' ]]> end\uFFFD\uFFFD\uFFFD[31mred\x7f \uFFFD\uFFFD bad utf-8 \uFFFD"} {
 		if !strings.Contains(turn.Failure.Text, want) {
 			t.Errorf("failure text lacks %q:\n%s", want, turn.Failure.Text)
 		}

@@ -106,7 +106,9 @@ func checksMessage(checks []Check) string {
 		return "the turn failed"
 	case 1:
 		ch := checks[0]
-		return fmt.Sprintf("%s: expected %q, actual %q", ch.Name, truncate(ch.Expected, 80), truncate(ch.Actual, 80))
+		// Expected reads as a phrase already (`contains "refund"`,
+		// "≤ 2s"), so it is not quoted again.
+		return fmt.Sprintf("%s: expected %s, actual %s", ch.Name, truncate(ch.Expected, 80), truncate(ch.Actual, 80))
 	}
 	names := make([]string, len(checks))
 	for i, ch := range checks {
