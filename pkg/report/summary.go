@@ -270,13 +270,33 @@ func (s *summaryWriter) totals(r *Report) {
 	s.block("", fmt.Sprintf("%d turns: %d passed, %d failed, %d skipped",
 		t.Turns, t.TurnsPassed, t.TurnsFailed, t.TurnsSkipped), true)
 	a := r.Latencies()
-	if a.AudioMS == nil {
+	if st := a.AudioMS; st != nil {
+		s.block("", fmt.Sprintf("audio latency p50 %d ms · p90 %d ms · p99 %d ms · max %d ms (%d turns)",
+			st.P50, st.P90, st.P99, st.Max, st.Count), true)
+	} else {
 		s.block("", "audio latency: no turn was answered", true)
-		return
 	}
-	st := a.AudioMS
-	s.block("", fmt.Sprintf("audio latency p50 %d ms · p90 %d ms · p99 %d ms · max %d ms (%d turns)",
-		st.P50, st.P90, st.P99, st.Max, st.Count), true)
+	var setup []string
+	if st := a.ConnectMS; st != nil {
+		setup = append(setup, fmt.Sprintf("connect p50 %d ms", st.P50))
+	}
+	if st := a.AgentJoinMS; st != nil {
+		setup = append(setup, fmt.Sprintf("agent join p50 %d ms", st.P50))
+	}
+	// Send pacing is the machine's own lateness: next to the latencies
+	// it says how much of them is not the agent's.
+	if a.PacingLateP99US > 0 || a.PacingLateMaxUS > 0 {
+		setup = append(setup, fmt.Sprintf("send pacing p99 %s ms late, worst %s ms",
+			usAsMS(a.PacingLateP99US), usAsMS(a.PacingLateMaxUS)))
+	}
+	if len(setup) > 0 {
+		s.block("", strings.Join(setup, " · "), true)
+	}
+}
+
+// usAsMS is microseconds as milliseconds with one decimal.
+func usAsMS(us int64) string {
+	return fmt.Sprintf("%.1f", float64(us)/1000)
 }
 
 // block writes text wrapped into the columns right of the verdict;
