@@ -4,6 +4,14 @@
 // nothing of rooms or audio; the scenario runner fills it in.
 //
 // The JSON form is versioned (Version); fields are only ever added.
+//
+// One concern per file: verdict.go (what a report adds up to and why Fail
+// wins over Error), latency.go (the percentiles), file.go (the JSON on
+// disk), merge.go (shards), junit.go, summary.go and annotations.go (the
+// three renderings), labels.go (the names all three give calls and
+// turns). Everything derived (verdicts, totals, percentiles) is computed
+// from the calls each time it is asked for, never stored and trusted, so
+// a merged or edited report cannot disagree with its own calls.
 package report
 
 import "time"
@@ -48,6 +56,11 @@ type Report struct {
 	Machines []Machine `json:"machines"`
 	// Calls are ordered by Index.
 	Calls []Call `json:"calls"`
+
+	// Summary is derived from Calls, for readers of the JSON (jq
+	// '.summary.verdict'): Write fills it in, Read and Merge compute it
+	// again from the calls, so it can never disagree with them.
+	Summary *Summary `json:"summary,omitempty"`
 }
 
 // Shard says which part of the work a report holds: the K-th (1-based) of
