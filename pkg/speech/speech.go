@@ -110,7 +110,14 @@ func (s *Synth) Say(ctx context.Context, text string) (*audio.Clip, error) {
 	}
 	tmpName := tmp.Name()
 	tmp.Close()
-	defer os.Remove(tmpName) // a no-op once renamed
+	renamed := false
+	defer func() {
+		// Not once renamed: by then the name may be another
+		// synthesis's temporary file.
+		if !renamed {
+			os.Remove(tmpName)
+		}
+	}()
 
 	if err := run(ctx, bin, voice, tmpName, text); err != nil {
 		return nil, err
@@ -127,6 +134,7 @@ func (s *Synth) Say(ctx context.Context, text string) (*audio.Clip, error) {
 	if err := os.Rename(tmpName, final); err != nil {
 		return nil, fmt.Errorf("speech cache: %w", err)
 	}
+	renamed = true
 	return c, nil
 }
 
