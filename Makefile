@@ -24,7 +24,7 @@ LIVEKIT_SERVER  := $(TOOLS)/bin/livekit-server
 # do enable their systemd user units for every user: on a desktop still
 # on PulseAudio, PipeWire may then compete with it from the next login.)
 DEB_PACKAGES := build-essential pkg-config \
-	libopus-dev libopusfile-dev libsoxr-dev \
+	libopus-dev libopusfile-dev libvorbis-dev libsoxr-dev \
 	portaudio19-dev libspeexdsp-dev \
 	pulseaudio pulseaudio-utils libasound2-plugins alsa-utils \
 	pipewire pipewire-pulse wireplumber dbus-daemon \

@@ -33,7 +33,7 @@ func TestBadInputFiles(t *testing.T) {
 		{"missing", filepath.Join(dir, "nope.wav"), []string{"nope.wav", "no such file"}},
 		{"directory", dir, []string{filepath.Base(dir), "directory"}},
 		{"empty", repoFile("audio", "empty.wav"), []string{"empty.wav", "empty"}},
-		{"not wav", repoFile("audio", "notwav.wav"), []string{"notwav.wav", "not a WAV file"}},
+		{"not audio", repoFile("audio", "notwav.wav"), []string{"notwav.wav", "not an audio file", "FLAC"}},
 		{"truncated", repoFile("audio", "truncated.wav"), []string{"truncated.wav", "truncated"}},
 		{"unsupported", repoFile("audio", "mulaw.wav"), []string{"mulaw.wav", "sox"}},
 	}

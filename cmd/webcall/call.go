@@ -98,7 +98,7 @@ README for the schema). Progress goes to stderr; --quiet silences it.`),
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	addCredentialFlags(fs, &o.creds)
-	fs.StringVarP(&o.input, "input", "i", "", "WAV file to say to the agent (8-48 kHz, mono or stereo, 16/24/32-bit or float; resampled to 48 kHz mono and sent in real time), or \"mic\" (the default) to talk through the microphone")
+	fs.StringVarP(&o.input, "input", "i", "", "audio file to say to the agent (WAV, FLAC, Ogg Opus/Vorbis or MP3; resampled to 48 kHz mono and sent in real time), or \"mic\" (the default) to talk through the microphone")
 	fs.StringVarP(&o.output, "output", "o", "", "write the agent's audio, as received, to this WAV file (48 kHz mono), or \"speaker\" (the default) to play it")
 	fs.StringVar(&o.record, "record", "", "record the whole call to this stereo WAV file: you on the left, the agent on the right, on one timeline")
 	addDeviceFlags(fs, &o.devices)

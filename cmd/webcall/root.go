@@ -147,7 +147,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		Short: "A headless voice client for AI voice agents on LiveKit",
 		Long: strings.TrimSpace(`
 webcall joins a LiveKit room as a caller, talks to the voice agent there
-from your microphone or from a WAV file, plays or records what the agent
+from your microphone or from an audio file, plays or records what the agent
 says, and prints the live transcript of both sides.
 
 It is what a browser voice widget does, without the browser: for calls

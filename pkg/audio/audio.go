@@ -10,8 +10,10 @@
 // Nothing else in webcall sleeps to keep audio in time.
 //
 // The pieces:
-//   - Files in: LoadFile/DecodeWAV read any common WAV layout into a Clip
-//     (48 kHz mono); NewClipReader, Silence and Concat make Readers.
+//   - Files in: LoadFile/Decode read WAV (any common layout), FLAC, Ogg
+//     Opus, Ogg Vorbis and MP3, told apart by content, into a Clip (48 kHz
+//     mono), refusing more than MaxDuration; DecodeWAV reads WAV alone.
+//     NewClipReader, Silence and Concat make Readers.
 //   - Rates: Resample converts whole clips, Resampler streams for device
 //     glue; both are one windowed-sinc filter (see resample.go for why).
 //   - Files out: WAVWriter never leaves a half-written file at its path;

@@ -1,35 +1,12 @@
 package audio
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
 	"time"
-
-	"github.com/webcall-cli/webcall/pkg/failure"
-)
-
-// Reasons a WAV file cannot be used. DecodeWAV and LoadFile wrap one of them
-// (inside a *failure.Error of Kind failure.Input) so that callers can tell
-// them apart with errors.Is.
-var (
-	// ErrNotWAV: the file is not a RIFF/WAVE file (an MP3, a text file...).
-	ErrNotWAV = errors.New("not a WAV file")
-	// ErrEmptyAudio: the file holds no samples (an empty file, or an
-	// empty data chunk).
-	ErrEmptyAudio = errors.New("no audio in file")
-	// ErrTruncated: the file ends inside its header or before the end of
-	// its data chunk, so playing it would play part of a recording.
-	ErrTruncated = errors.New("WAV file is truncated")
-	// ErrUnsupportedFormat: a WAV file in an encoding or layout webcall
-	// does not decode (μ-law, ADPCM, 12-bit, a rate out of range...).
-	ErrUnsupportedFormat = errors.New("unsupported WAV format")
 )
 
 // The range of source rates DecodeWAV accepts: telephone audio up to studio
@@ -42,8 +19,6 @@ const (
 // maxSourceChannels bounds the channel count, for the same reason.
 const maxSourceChannels = 32
 
-const convertHint = `webcall reads WAV files (PCM or float): convert with e.g. "sox in.mp3 -r 48000 -c 1 out.wav"`
-
 // Clip is a whole audio file, decoded and converted to webcall's format.
 type Clip struct {
 	// Samples is the audio as 48 kHz mono PCM16.
@@ -51,8 +26,13 @@ type Clip struct {
 	// What the file held before conversion, for messages and reports.
 	SourceRate     int
 	SourceChannels int
-	SourceBits     int    // bits per sample of one channel
-	SourceFormat   string // "pcm" or "float"
+	// SourceBits is the bits per sample of one channel of WAV and FLAC;
+	// 0 for the lossy formats, which have no such thing.
+	SourceBits int
+	// SourceFormat is "pcm" or "float" (WAV), "flac", "opus", "vorbis" or
+	// "mp3". Opus always decodes at 48 kHz, so its SourceRate is 48000
+	// whatever rate it was encoded from.
+	SourceFormat string
 }
 
 // Duration is the length of the clip.
@@ -60,70 +40,21 @@ func (c *Clip) Duration() time.Duration {
 	return time.Duration(len(c.Samples)) * time.Second / SampleRate
 }
 
-// LoadFile reads a WAV file and converts it to 48 kHz mono. Every error is a
-// *failure.Error of Kind failure.Input that names the file.
-func LoadFile(path string) (*Clip, error) {
-	st, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, inputError(path, detail(err, "no such file"), "check the path")
-	case errors.Is(err, fs.ErrPermission):
-		return nil, inputError(path, detail(err, "permission denied"), "")
-	case err != nil:
-		return nil, inputError(path, err, "")
-	case st.IsDir():
-		return nil, inputError(path, errors.New("is a directory, expected a WAV file"), "")
-	case st.Size() == 0:
-		return nil, inputError(path, fmt.Errorf("%w: the file is empty (0 bytes), expected a WAV file", ErrEmptyAudio), "")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrPermission) {
-			err = detail(err, "permission denied")
-		}
-		return nil, inputError(path, err, "")
-	}
-	defer f.Close()
-	return DecodeWAV(bufio.NewReaderSize(f, 64<<10), path)
-}
-
 // DecodeWAV decodes a RIFF/WAVE stream and converts it to 48 kHz mono: PCM
 // of 8 (unsigned), 16, 24 or 32 bits, IEEE float of 32 or 64 bits, plain or
 // WAVE_FORMAT_EXTENSIBLE, at 8 to 96 kHz, with any number of channels
 // (averaged to mono). Chunks other than fmt and data are skipped. name is
 // used in messages only. Every error is a *failure.Error of Kind
-// failure.Input wrapping one of ErrNotWAV, ErrEmptyAudio, ErrTruncated or
-// ErrUnsupportedFormat (or the read error).
+// failure.Input wrapping one of ErrNotWAV, ErrEmptyAudio, ErrTruncated,
+// ErrUnsupportedFormat or ErrTooLong (or the read error). LoadFile and
+// Decode call it for WAV content.
 func DecodeWAV(r io.Reader, name string) (*Clip, error) {
 	c, err := decodeWAV(r)
 	if err != nil {
-		hint := ""
-		switch {
-		case errors.Is(err, ErrNotWAV), errors.Is(err, ErrUnsupportedFormat):
-			hint = convertHint
-		case errors.Is(err, ErrTruncated):
-			hint = "the file was cut short or is still being written: export it again"
-		}
-		return nil, inputError(name, err, hint)
+		return nil, inputError(name, err, hintFor(err))
 	}
 	return c, nil
 }
-
-func inputError(name string, err error, hint string) error {
-	return failure.Wrap(failure.Input, err, fmt.Sprintf("input %q", name)).WithHint(hint)
-}
-
-// detailError replaces a wrapped error's text (an *os.PathError repeats the
-// path the message already names) while keeping it for errors.Is/As.
-type detailError struct {
-	msg string
-	err error
-}
-
-func (e *detailError) Error() string { return e.msg }
-func (e *detailError) Unwrap() error { return e.err }
-
-func detail(err error, msg string) error { return &detailError{msg: msg, err: err} }
 
 // The fmt chunk's format tags webcall knows by name, for messages.
 const (
@@ -319,6 +250,9 @@ func readData(r io.Reader, f wavFormat, size uint32) (*Clip, error) {
 	toEOF := size == unknownSize
 	// The header's size is not trusted for the allocation: a corrupt one
 	// must fail as truncated, not exhaust memory first.
+	if !toEOF && frames > maxFrames(f.rate) {
+		return nil, tooLong("WAV", frames, f.rate)
+	}
 	mono := make([]float32, 0, min(frames, 1<<20))
 	buf := make([]byte, 4096*fb)
 	var read int64
@@ -331,6 +265,10 @@ func readData(r io.Reader, f wavFormat, size uint32) (*Clip, error) {
 		whole := n - n%fb
 		mono = appendMono(mono, buf[:whole], f)
 		read += int64(n)
+		if int64(len(mono)) > maxFrames(f.rate) {
+			// A streamed WAV of unknown size.
+			return nil, tooLong("WAV", int64(len(mono)), f.rate)
+		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			if toEOF {
 				break

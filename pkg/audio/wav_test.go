@@ -362,8 +362,8 @@ func checkInputError(t *testing.T, err error, file string, want error, msg strin
 	if !strings.Contains(err.Error(), msg) {
 		t.Errorf("error %q does not say %q", err, msg)
 	}
-	if errors.Is(err, ErrNotWAV) || errors.Is(err, ErrUnsupportedFormat) {
-		if h := failure.HintOf(err); !strings.Contains(h, "sox in.mp3 -r 48000 -c 1 out.wav") {
+	if errors.Is(err, ErrNotWAV) || errors.Is(err, ErrUnsupportedFormat) || errors.Is(err, ErrUnknownFormat) {
+		if h := failure.HintOf(err); !strings.Contains(h, "-r 48000 -c 1 out.wav") {
 			t.Errorf("hint %q does not say how to convert", h)
 		}
 	}
@@ -378,15 +378,15 @@ func TestLoadFileErrors(t *testing.T) {
 		msg  string
 	}{
 		{filepath.Join(testdata, "empty.wav"), ErrEmptyAudio,
-			"no audio in file: the file is empty (0 bytes), expected a WAV file"},
-		{filepath.Join(testdata, "notwav.wav"), ErrNotWAV,
-			`not a WAV file: expected a RIFF/WAVE header, it starts with "This is "`},
+			"no audio in file: the file is empty (0 bytes), expected an audio file"},
+		{filepath.Join(testdata, "notwav.wav"), ErrUnknownFormat,
+			`not an audio file webcall reads (WAV, FLAC, Ogg Opus, Ogg Vorbis or MP3): it starts with "This is "`},
 		{filepath.Join(testdata, "truncated.wav"), ErrTruncated,
 			"WAV file is truncated: the data chunk should hold 49554 bytes (3.097s) but the file ends after 15956 (997ms)"},
 		{filepath.Join(testdata, "mulaw.wav"), ErrUnsupportedFormat,
 			"unsupported WAV format: μ-law encoding, expected PCM or IEEE float"},
 		{missing, os.ErrNotExist, "no such file"},
-		{dir, nil, "is a directory, expected a WAV file"},
+		{dir, nil, "is a directory, expected an audio file"},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {
