@@ -594,12 +594,12 @@ func (s *session) playout(ctx context.Context, clip *audio.Clip, text string, an
 		}
 	}
 	if ctx.Err() != nil {
-		if !errors.Is(context.Cause(ctx), errInterrupted) {
-			return // the session is over: nobody is left to tell
-		}
 		// Cut short: the text stops at what was said.
 		if stream != nil && !s.opts.NeverCloseReply {
 			stream.close()
+		}
+		if !errors.Is(context.Cause(ctx), errInterrupted) {
+			return // the session is over: nobody is left to tell
 		}
 		if next > 0 {
 			sendLegacy(s.lk.LocalParticipant, legacySegment{
