@@ -79,8 +79,10 @@ type Options struct {
 	InterruptAfter time.Duration
 
 	// OnFact, if set, is told the ground truth of each turn as it
-	// happens (see Fact). It is called on the agent's own goroutines and
-	// must return at once; a test typically appends to a slice.
+	// happens (see Fact). It is called on the agent's own goroutines,
+	// from several at once (one room's loop and its reply, other rooms),
+	// and must return at once; a test typically appends to a slice under
+	// a mutex.
 	OnFact func(Fact)
 
 	// Misbehaviours of older or differently configured agents, for tests.

@@ -123,6 +123,66 @@ func TestChat(t *testing.T) {
 	}
 }
 
+// A chat message sent while the agent speaks interrupts it at once, as
+// LiveKit Agents' text input does, and is answered.
+func TestChatInterrupts(t *testing.T) {
+	srv := startServer(t)
+	checkGoroutines(t)
+	fl := newFactLog()
+	const typed = "A table by the window?"
+	a := startAgent(t, srv, testagent.Options{
+		OnFact: fl.add,
+		Replies: []testagent.Reply{
+			{WAV: testdata("reply.wav"), Text: replyText},
+			{WAV: testdata("question.wav"), Text: windowReply, When: "window"},
+		},
+	})
+	c := join(t, srv, "chat-barge-in", "user", agentName(t))
+	c.waitFor(callTimeout, "the agent to join", func() bool { return c.agent != nil })
+	m := c.liveMic()
+	<-a.Hearing()
+	m.say(loadClip(t, "hello.wav"))
+	c.waitFor(callTimeout, "the reply's first words", func() bool {
+		s := c.agentStreams()
+		return len(s) == 1 && len(s[0].reads) >= 2
+	})
+	sent := time.Now()
+	c.lk.LocalParticipant.SendText(typed, lksdk.StreamTextOptions{Topic: "lk.chat"})
+	c.waitFor(callTimeout, "the answer to the chat", func() bool {
+		s := c.agentStreams()
+		return len(s) == 2 && s[0].closed && s[1].closed && c.lastState() == "listening"
+	})
+	all := fl.wait(t, callTimeout, "both replies' ends", hasKind(testagent.FactReplyStopped, 2))
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.agentStreams()
+	if s[0].timestamp > s[1].timestamp {
+		s[0], s[1] = s[1], s[0]
+	}
+	if cut := s[0].text; cut == "" || len(cut) >= len(replyText) || !strings.HasPrefix(replyText, cut) {
+		t.Errorf("interrupted reply's caption %q, want some but not all of %q", cut, replyText)
+	}
+	if s[1].text != windowReply {
+		t.Errorf("the answer to the chat %q, want %q", s[1].text, windowReply)
+	}
+	intr := ofKind(all, testagent.FactInterrupted)
+	if len(intr) != 1 || intr[0].Text != typed {
+		t.Fatalf("interruption facts %+v, want one, by the chat", intr)
+	}
+	// At once: as soon as the message is there.
+	// At once: as soon as the message is there. (Its way from SendText
+	// to the agent, some 200 ms on loopback, is the SDK's and the SFU's.)
+	chat := ofKind(all, testagent.FactChat)[0]
+	t.Logf("chat arrived %s after it was sent; the agent stopped %s after that", chat.At.Sub(sent), intr[0].At.Sub(chat.At))
+	if d := intr[0].At.Sub(chat.At); d < 0 || d > 50*time.Millisecond {
+		t.Errorf("the agent stopped %s after the chat arrived, want at once", d)
+	}
+	if stops := ofKind(all, testagent.FactReplyStopped); !stops[0].Interrupted || stops[1].Interrupted {
+		t.Errorf("reply stop facts %+v, want the first interrupted, the second not", stops)
+	}
+}
+
 // The user talking over a reply stops it once they have spoken for
 // InterruptAfter: its audio stops, its caption (stream and legacy final)
 // holds only the words said, and the new utterance is answered; the
