@@ -16,8 +16,28 @@
 // audio track sends nothing at all between replies.
 //
 // There is no speech recognition: what the user said comes from a script
-// (Options.Heard). There is no interruption either: speech heard during a
-// reply is transcribed and answered once the reply is over.
+// (Options.Heard, by utterance). Each turn is answered by the first Reply
+// whose When the heard text contains, else by the next Reply without one.
+//
+// Chat: a text stream on lk.chat is a turn whose text is the message, as
+// LiveKit Agents take text input in a voice session: no user caption is
+// sent for it (the user typed it), and it is answered like speech.
+//
+// Interruption: as with LiveKit Agents' allow_interruptions and
+// min_interruption_duration, once an utterance has InterruptAfter of voiced
+// audio while the agent speaks, or a chat message arrives, the reply stops
+// at once: no more audio, its caption stream closed and its legacy final
+// sent with the words said so far, state listening. The interrupted reply
+// is dropped, with any answers still owed to earlier turns; the turn that
+// interrupted is answered once it is over. With interruption off
+// (InterruptAfter < 0), speech heard during a reply is transcribed and
+// answered after it, in order.
+//
+// Ground truth: the agent stamps each heard frame with its arrival and
+// states what it did and when (user speech started and ended, chat
+// received, reply audio started and stopped, reply interrupted) in its log
+// and to Options.OnFact, as Facts; see FactReplyStarted for the latency
+// an agent framework would report.
 //
 // WebSocket pings on the worker connection are answered by gorilla's
 // default handler; like agents-js, the worker sends no WorkerPing of its
@@ -34,7 +54,11 @@
 //     a JobTermination), the user leaves, or the room closes; it leaves
 //     the room and reports the job's end before it returns.
 //   - the playout of a reply, at most one per session: ends at the end of
-//     the reply or when the session ends, which waits for it.
+//     the reply, when the user interrupts it, or when the session ends;
+//     the session loop waits for it in the last two cases.
+//   - the reader of a chat message: the SDK starts one per text stream on
+//     lk.chat; it ends when the stream is closed or the room is left, and
+//     never blocks on the session past its end.
 //   - the SDK's own goroutines (room connection, one decoder per heard
 //     track): ended by leaving the room.
 package testagent

@@ -64,7 +64,7 @@ func startAgent(t *testing.T, srv *lkserver.Server, o testagent.Options) *testag
 	if len(o.Heard) == 0 {
 		o.Heard = []string{heardHello}
 	}
-	if testing.Verbose() {
+	if testing.Verbose() && o.Logger == nil {
 		o.Logger = testLogger(t)
 	}
 	a, err := testagent.Start(t.Context(), o)

@@ -18,6 +18,8 @@ const (
 	DefaultReplyDelay     = 300 * time.Millisecond
 	DefaultSilenceTimeout = 600 * time.Millisecond
 	DefaultMaxJobs        = 20
+	// DefaultInterruptAfter is LiveKit Agents' min_interruption_duration.
+	DefaultInterruptAfter = 500 * time.Millisecond
 )
 
 // How the agent hears and paces, fixed: these are what a real agent's VAD
@@ -51,8 +53,12 @@ type Options struct {
 	// as the reply's transcript (empty: no reply text).
 	ReplyWAV  string
 	ReplyText string
-	// Replies, when set, replace ReplyWAV and ReplyText with a script:
-	// reply i is Replies[i mod len(Replies)].
+	// Replies, when set, replace ReplyWAV and ReplyText with a script. A
+	// turn (an utterance or a chat message) is answered by the first
+	// Reply whose When occurs in what the user said or typed, ignoring
+	// case; failing that, by the next of the Replies without a When, in
+	// turn (by all of them in turn if every one has a When). Without any
+	// When, reply i is Replies[i mod len(Replies)].
 	Replies []Reply
 	// GreetWAV, when set, is said (with GreetText) as soon as the user's
 	// microphone track arrives, before the user speaks.
@@ -65,6 +71,19 @@ type Options struct {
 	// SilenceTimeout is how long the user must be quiet for an utterance
 	// to end.
 	SilenceTimeout time.Duration
+	// InterruptAfter is how much voiced audio of an utterance (counted
+	// from its first voiced frame, and never less than it takes to start
+	// an utterance, 100 ms) interrupts the agent while it speaks; zero is
+	// DefaultInterruptAfter and a negative value lets nothing interrupt.
+	// A chat message interrupts at once unless interruption is off.
+	InterruptAfter time.Duration
+
+	// OnFact, if set, is told the ground truth of each turn as it
+	// happens (see Fact). It is called on the agent's own goroutines,
+	// from several at once (one room's loop and its reply, other rooms),
+	// and must return at once; a test typically appends to a slice under
+	// a mutex.
+	OnFact func(Fact)
 
 	// Misbehaviours of older or differently configured agents, for tests.
 	//
@@ -86,23 +105,45 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Reply is one thing the agent says: speech audio and its transcript.
+// Reply is one thing the agent says: speech audio and its transcript, and
+// optionally what it answers.
 type Reply struct {
 	WAV  string
 	Text string
+	// When, if not empty, makes this the reply to any turn whose heard
+	// (scripted) or typed text contains it, ignoring case.
+	When string
 }
 
 // speech is a Reply loaded.
 type speech struct {
 	clip *audio.Clip
 	text string
+	when string // lower case
 }
 
 // prepared is Options checked, defaulted and with the audio loaded.
 type prepared struct {
 	Options
 	replies []speech
-	greet   *speech // nil: no greeting
+	// fallback are the indices of the replies said in turn when no When
+	// matches: those without a When, or all if every one has one.
+	fallback []int
+	greet    *speech // nil: no greeting
+}
+
+// replyTo picks the reply to a turn whose text is heard; *cycle counts the
+// fallback replies said so far in the session.
+func (p *prepared) replyTo(heard string, cycle *int) speech {
+	lower := strings.ToLower(heard)
+	for _, r := range p.replies {
+		if r.when != "" && strings.Contains(lower, r.when) {
+			return r
+		}
+	}
+	r := p.replies[p.fallback[*cycle%len(p.fallback)]]
+	*cycle++
+	return r
 }
 
 func (o Options) prepare() (*prepared, error) {
@@ -140,6 +181,9 @@ func (o Options) prepare() (*prepared, error) {
 	if o.SilenceTimeout <= 0 {
 		o.SilenceTimeout = DefaultSilenceTimeout
 	}
+	if o.InterruptAfter == 0 {
+		o.InterruptAfter = DefaultInterruptAfter
+	}
 	if o.MaxJobs <= 0 {
 		o.MaxJobs = DefaultMaxJobs
 	}
@@ -153,6 +197,14 @@ func (o Options) prepare() (*prepared, error) {
 			return nil, err
 		}
 		p.replies = append(p.replies, sp)
+		if sp.when == "" {
+			p.fallback = append(p.fallback, i)
+		}
+	}
+	if len(p.fallback) == 0 {
+		for i := range p.replies {
+			p.fallback = append(p.fallback, i)
+		}
 	}
 	if o.GreetWAV != "" {
 		sp, err := loadSpeech(Reply{WAV: o.GreetWAV, Text: o.GreetText}, "greeting")
@@ -175,7 +227,7 @@ func loadSpeech(r Reply, what string) (speech, error) {
 	if len(c.Samples) == 0 {
 		return speech{}, fmt.Errorf("test agent: the %s audio %s holds no samples", what, r.WAV)
 	}
-	return speech{clip: c, text: r.Text}, nil
+	return speech{clip: c, text: r.Text, when: strings.ToLower(r.When)}, nil
 }
 
 func nonBlank(ss []string) []string {

@@ -64,9 +64,15 @@ func newSegmenter(startAfter, endAfter, interimEvery time.Duration) *segmenter {
 }
 
 // push takes the next frame.
-func (s *segmenter) push(f audio.Frame) segEvent {
-	return s.pushVoiced(audio.DBFS(audio.RMS(f)) > s.threshold)
-}
+func (s *segmenter) push(f audio.Frame) segEvent { return s.pushVoiced(s.voiced(f)) }
+
+// voiced reports whether f is loud enough to count as speech.
+func (s *segmenter) voiced(f audio.Frame) bool { return audio.DBFS(audio.RMS(f)) > s.threshold }
+
+// audible reports whether f, of the agent's own speech, is loud enough to
+// be heard as speech: by the threshold the agent hears the user with, so
+// the agent's figures and a client's meter agree.
+func audible(f audio.Frame) bool { return audio.DBFS(audio.RMS(f)) > audio.SpeechThresholdDBFS }
 
 func (s *segmenter) pushVoiced(voiced bool) segEvent {
 	i := s.frame

@@ -3,6 +3,7 @@ package testagent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -54,7 +55,7 @@ type session struct {
 
 	// From SDK callbacks to run. ended is closed when run stops reading.
 	events chan sessionEvent
-	frames chan audio.Frame
+	frames chan heardFrame
 	ended  chan struct{}
 
 	mu       sync.Mutex // guards what callbacks touch below
@@ -69,15 +70,39 @@ type session struct {
 	state      string
 	seg        *segmenter
 	utterances int
-	replies    int        // replies said or being said
+	cycle      int        // replies said from the fallback cycle
 	utt        *utterance // the utterance being heard, nil between
-	owed       int        // replies owed for finished utterances
+	runStart   time.Time  // arrival of the first frame of the current voiced run
+	lastVoiced time.Time  // arrival of the last voiced frame
+	owed       []turn     // finished turns not yet answered, oldest first
 	think      *time.Timer
 	thinkC     <-chan time.Time // nil unless thinking
 	greeted    bool
 	playing    bool
 	playDone   chan struct{}
-	stopPlay   context.CancelFunc
+	stopPlay   context.CancelCauseFunc
+	// interruptFrames is how many voiced frames of an utterance stop a
+	// reply; 0: nothing interrupts.
+	interruptFrames int
+}
+
+// errInterrupted is the cause a reply's playout is cancelled with when the
+// user interrupts it, to tell that from the end of the session.
+var errInterrupted = errors.New("interrupted by the user")
+
+// heardFrame is a frame of the user's audio and when it reached the agent.
+type heardFrame struct {
+	f  audio.Frame
+	at time.Time
+}
+
+// turn is what the user said or typed, awaiting its answer.
+type turn struct {
+	heard string
+	// endedAt is when the user's turn ended: the arrival of the last
+	// voiced frame of an utterance, or of a chat message.
+	endedAt time.Time
+	chat    bool
 }
 
 type eventKind int
@@ -86,12 +111,15 @@ const (
 	evUserTrack eventKind = iota
 	evUserLeft
 	evRoomClosed
+	evChat
 )
 
 type sessionEvent struct {
 	kind     eventKind
 	identity string
 	trackSID string
+	text     string    // evChat: the message
+	at       time.Time // evChat: its arrival
 }
 
 // utterance is one stretch of user speech and its captions.
@@ -101,6 +129,8 @@ type utterance struct {
 	legacyID string
 	identity string
 	trackSID string
+	voiced   int  // voiced frames heard so far
+	barged   bool // it has interrupted a reply
 }
 
 func newSession(opts *prepared, job *livekit.Job, log *slog.Logger, report reportFunc) *session {
@@ -110,11 +140,22 @@ func newSession(opts *prepared, job *livekit.Job, log *slog.Logger, report repor
 		log:    log.With("job", job.GetId(), "room", job.GetRoom().GetName()),
 		report: report,
 		events: make(chan sessionEvent, eventQueue),
-		frames: make(chan audio.Frame, frameQueue),
+		frames: make(chan heardFrame, frameQueue),
 		ended:  make(chan struct{}),
 		state:  stateListening,
 		seg:    newSegmenter(speechStartAfter, opts.SilenceTimeout, interimEvery),
+
+		interruptFrames: interruptFrames(opts.InterruptAfter),
 	}
+}
+
+// interruptFrames is InterruptAfter in frames, rounded up; 0 when
+// interruption is off.
+func interruptFrames(d time.Duration) int {
+	if d < 0 {
+		return 0
+	}
+	return max(1, int((d+audio.FrameDuration-1)/audio.FrameDuration))
 }
 
 // run is the whole job: join, serve the room until the job ends, leave,
@@ -131,7 +172,7 @@ func (s *session) run(ctx context.Context, url, token string) {
 
 	why := s.loop(ctx)
 
-	s.stopPlayout()
+	s.stopPlayout(context.Canceled)
 	if s.think != nil {
 		s.think.Stop()
 	}
@@ -152,6 +193,11 @@ func (s *session) join(ctx context.Context, url, token string) error {
 	cb.OnDisconnected = func() { s.post(sessionEvent{kind: evRoomClosed}) }
 
 	lk := lksdk.NewRoom(cb)
+	// Before joining, so a message sent as soon as the agent appears is
+	// not missed.
+	if err := lk.RegisterTextStreamHandler(topicChat, s.onChat); err != nil {
+		return fmt.Errorf("read %s: %w", topicChat, err)
+	}
 	if err := lk.JoinWithContextAndToken(ctx, url, token, lksdk.WithAutoSubscribe(true), lksdk.WithLogger(sdkLogger(s.log, token))); err != nil {
 		return fmt.Errorf("join room %q: %w", s.job.GetRoom().GetName(), err)
 	}
@@ -248,7 +294,7 @@ func (s *session) loop(ctx context.Context) string {
 				if s.opts.greet != nil && !s.greeted {
 					s.greeted = true
 					if !s.playing && s.thinkC == nil {
-						s.startPlayout(ctx, *s.opts.greet)
+						s.startPlayout(ctx, *s.opts.greet, nil)
 					}
 				}
 			case evUserLeft:
@@ -257,29 +303,36 @@ func (s *session) loop(ctx context.Context) string {
 				}
 			case evRoomClosed:
 				return "the room closed"
+			case evChat:
+				s.chat(ev)
 			}
 		case f := <-s.frames:
 			s.hear(f)
 		case <-s.thinkC:
 			s.thinkC = nil
-			s.owed--
-			s.startPlayout(ctx, s.opts.replies[s.replies%len(s.opts.replies)])
-			s.replies++
+			t := s.owed[0]
+			s.owed = s.owed[1:]
+			s.startPlayout(ctx, s.opts.replyTo(t.heard, &s.cycle), &t)
 		case <-s.playDone:
 			s.playing, s.playDone, s.stopPlay = false, nil, nil
-			if s.owed > 0 {
-				s.startThinking()
-			} else {
-				s.setState(stateListening)
-			}
+			s.next()
 		}
 	}
 }
 
-// hear runs one frame of the user's audio through the segmenter and sends
-// the captions it calls for.
-func (s *session) hear(f audio.Frame) {
-	ev := s.seg.push(f)
+// hear runs one frame of the user's audio through the segmenter, sends
+// the captions it calls for, and interrupts a reply the user talks over.
+func (s *session) hear(hf heardFrame) {
+	voiced := s.seg.voiced(hf.f)
+	if voiced {
+		if s.runStart.IsZero() {
+			s.runStart = hf.at
+		}
+		s.lastVoiced = hf.at
+	} else {
+		s.runStart = time.Time{}
+	}
+	ev := s.seg.pushVoiced(voiced)
 	switch ev.kind {
 	case segStart:
 		n := s.utterances
@@ -290,20 +343,85 @@ func (s *session) hear(f audio.Frame) {
 			legacyID: newLegacyID(),
 			identity: s.user,
 			trackSID: s.userTrack,
+			// The frames that made it speech.
+			voiced: int(ev.speech / audio.FrameDuration),
 		}
-		s.log.Info("user speech started")
+		s.record(Fact{Kind: FactSpeechStarted, At: s.runStart, Text: s.utt.text},
+			"first_voiced_at", s.runStart, "heard", s.utt.text)
 		s.sendUser(ev, false)
 	case segInterim:
 		s.sendUser(ev, false)
 	case segEnd:
 		s.sendUser(ev, true)
-		s.log.Info("user speech ended", "speech", ev.speech, "heard", s.utt.text)
+		now := time.Now()
+		s.record(Fact{Kind: FactSpeechEnded, At: now, LastVoicedAt: s.lastVoiced, Text: s.utt.text},
+			"speech", ev.speech, "heard", s.utt.text, "last_voiced_at", s.lastVoiced, "detected_at", now)
+		s.owed = append(s.owed, turn{heard: s.utt.text, endedAt: s.lastVoiced})
 		s.utt = nil
-		s.owed++
 		if !s.playing && s.thinkC == nil {
 			s.startThinking()
 		}
+		return
 	}
+	if s.utt == nil || !voiced {
+		return
+	}
+	if ev.kind != segStart {
+		s.utt.voiced++
+	}
+	if s.playing && !s.utt.barged && s.interruptFrames > 0 && s.utt.voiced >= s.interruptFrames {
+		s.utt.barged = true
+		s.interrupt(s.utt.text, "voiced", time.Duration(s.utt.voiced)*audio.FrameDuration)
+	}
+}
+
+// interrupt stops the reply being said, as LiveKit Agents do when the
+// user talks over the agent (allow_interruptions): the audio stops at
+// once and the caption stops at the words already sent. The interrupted
+// reply is dropped, not said again later, and so are the answers owed
+// for earlier turns: the user has moved on, and a real agent answers the
+// turn that interrupted it, once that is over. by is what interrupted.
+func (s *session) interrupt(by string, attrs ...any) {
+	s.stopPlayout(errInterrupted)
+	s.owed = nil
+	s.setState(stateListening)
+	now := time.Now()
+	s.record(Fact{Kind: FactInterrupted, At: now, Text: by}, append([]any{"by", by, "at", now}, attrs...)...)
+}
+
+// chat takes a message typed on lk.chat as a turn: LiveKit Agents answer
+// text input in a voice session as if it had been said, with no user
+// caption (the user typed it) and interrupting a reply being said.
+func (s *session) chat(ev sessionEvent) {
+	if strings.TrimSpace(ev.text) == "" {
+		return
+	}
+	s.record(Fact{Kind: FactChat, At: ev.at, Text: ev.text}, "participant", ev.identity, "text", ev.text, "at", ev.at)
+	if s.playing && s.interruptFrames > 0 {
+		s.interrupt(ev.text)
+	}
+	s.owed = append(s.owed, turn{heard: ev.text, endedAt: ev.at, chat: true})
+	if !s.playing && s.thinkC == nil {
+		s.startThinking()
+	}
+}
+
+// next, once the agent has stopped speaking, thinks about the oldest turn
+// still owed an answer, or listens.
+func (s *session) next() {
+	if len(s.owed) > 0 {
+		s.startThinking()
+	} else {
+		s.setState(stateListening)
+	}
+}
+
+// onChat reads a chat message on the SDK's goroutine for the stream and
+// hands it to the loop. ReadAll returns once the stream is closed, or
+// when the room is left.
+func (s *session) onChat(r *lksdk.TextStreamReader, identity string) {
+	text := r.ReadAll()
+	s.post(sessionEvent{kind: evChat, identity: identity, text: text, at: time.Now()})
 }
 
 // sendUser sends the current utterance's caption: an interim (a prefix
@@ -381,34 +499,39 @@ func (s *session) startThinking() {
 	s.thinkC = s.think.C
 }
 
-// startPlayout says sp on the agent's track in its own goroutine;
-// playDone tells the loop when it is over.
-func (s *session) startPlayout(ctx context.Context, sp speech) {
+// startPlayout says sp, the answer to t (nil for the greeting), on the
+// agent's track in its own goroutine; playDone tells the loop when it is
+// over.
+func (s *session) startPlayout(ctx context.Context, sp speech, t *turn) {
 	s.setState(stateSpeaking)
-	pctx, cancel := context.WithCancel(ctx)
+	pctx, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
 	s.playing, s.playDone, s.stopPlay = true, done, cancel
 	go func() {
 		defer close(done)
-		s.playout(pctx, sp.clip, sp.text)
+		s.playout(pctx, sp.clip, sp.text, t)
 	}()
 }
 
-// stopPlayout cuts a reply short and waits for its goroutine.
-func (s *session) stopPlayout() {
+// stopPlayout cuts a reply short for cause and waits for its goroutine.
+func (s *session) stopPlayout(cause error) {
 	if !s.playing {
 		return
 	}
-	s.stopPlay()
+	s.stopPlay(cause)
 	<-s.playDone
-	s.playing = false
+	s.playing, s.playDone, s.stopPlay = false, nil, nil
 }
 
 // playout sends clip in real time, frame by frame, and its text as one
 // stream that opens replyTextDelay after the audio starts and gets word i
 // of n at i/n of the audio, then closes when the audio is over. The same
-// growing text goes out as legacy packets, final at the end.
-func (s *session) playout(ctx context.Context, clip *audio.Clip, text string) {
+// growing text goes out as legacy packets, final at the end. An
+// interrupted reply ends at once, its stream closed and its legacy final
+// sent with the words said so far. It states when its audible audio
+// started and stopped; answers is the turn it answers, nil for the
+// greeting.
+func (s *session) playout(ctx context.Context, clip *audio.Clip, text string, answers *turn) {
 	src := audio.Paced(audio.NewClipReader(clip.Samples))
 	defer src.Close()
 	chunks := wordChunks(text)
@@ -442,6 +565,7 @@ func (s *session) playout(ctx context.Context, clip *audio.Clip, text string) {
 		}
 	}
 
+	var firstAudible, lastAudible time.Time
 	f := audio.NewFrame()
 	for k := 0; ; k++ {
 		if err := src.ReadFrame(ctx, f); err != nil {
@@ -450,10 +574,23 @@ func (s *session) playout(ctx context.Context, clip *audio.Clip, text string) {
 		if err := s.track.WriteFrame(f); err != nil && sendErr == nil {
 			sendErr = err
 		}
+		if audible(f) {
+			lastAudible = time.Now()
+			if firstAudible.IsZero() {
+				firstAudible = lastAudible
+				s.replyStarted(firstAudible, text, answers)
+			}
+		}
 		elapsed := time.Duration(k) * audio.FrameDuration
 		for elapsed >= replyTextDelay && next < len(chunks) && wordDue(next, len(chunks), total) <= elapsed {
 			emit(next)
 			next++
+		}
+	}
+	stopped := func(interrupted bool) {
+		if !firstAudible.IsZero() {
+			s.record(Fact{Kind: FactReplyStopped, At: lastAudible, Text: spoken.String(), Interrupted: interrupted},
+				"last_audible_at", lastAudible, "interrupted", interrupted, "said", spoken.String())
 		}
 	}
 	if ctx.Err() != nil {
@@ -461,6 +598,16 @@ func (s *session) playout(ctx context.Context, clip *audio.Clip, text string) {
 		if stream != nil && !s.opts.NeverCloseReply {
 			stream.close()
 		}
+		if !errors.Is(context.Cause(ctx), errInterrupted) {
+			return // the session is over: nobody is left to tell
+		}
+		if next > 0 {
+			sendLegacy(s.lk.LocalParticipant, legacySegment{
+				participant: s.identity, trackSID: s.trackSID, id: legacyID,
+				text: spoken.String(), end: total * time.Duration(next) / time.Duration(len(chunks)), final: true,
+			})
+		}
+		stopped(true)
 		return
 	}
 	// Let the last frame play out before saying the reply is over.
@@ -487,7 +634,25 @@ func (s *session) playout(ctx context.Context, clip *audio.Clip, text string) {
 	if sendErr != nil {
 		s.log.Warn("reply not fully sent", "err", sendErr)
 	}
+	stopped(false)
 	s.log.Info("reply said", "duration", total, "text", text)
+}
+
+// replyStarted states the first audible frame of a reply to t.
+func (s *session) replyStarted(at time.Time, text string, t *turn) {
+	f := Fact{Kind: FactReplyStarted, At: at, Text: text}
+	attrs := []any{"first_audible_at", at, "text", text}
+	if t != nil {
+		f.Latency = at.Sub(t.endedAt)
+		if !t.chat {
+			f.LastVoicedAt = t.endedAt
+			attrs = append(attrs, "last_voiced_at", t.endedAt)
+		} else {
+			attrs = append(attrs, "chat_received_at", t.endedAt)
+		}
+		attrs = append(attrs, "latency", f.Latency, "reply_delay", s.opts.ReplyDelay)
+	}
+	s.record(f, attrs...)
 }
 
 // sdkLogger routes the SDK's log (and pion's, which it carries) into the
@@ -555,23 +720,26 @@ func (h sdkHandler) maskAttr(a slog.Attr) slog.Attr {
 	return a
 }
 
-// frameWriter cuts decoded audio into 20 ms frames for the session loop.
-// It runs on the SDK's decoder goroutine, so it never blocks: a full queue
-// drops the frame and counts it.
+// frameWriter cuts decoded audio into 20 ms frames for the session loop,
+// each stamped with its arrival: the ground truth of when the user's
+// speech ended is when its last voiced frame got here, not when the loop
+// got round to it. It runs on the SDK's decoder goroutine, so it never
+// blocks: a full queue drops the frame and counts it.
 type frameWriter struct {
 	buf     []int16
-	out     chan<- audio.Frame
+	out     chan<- heardFrame
 	dropped *atomic.Int64
 }
 
 func (w *frameWriter) WriteSample(sample media.PCM16Sample) error {
+	at := time.Now()
 	w.buf = append(w.buf, sample...)
 	for len(w.buf) >= audio.FrameSamples {
 		f := make(audio.Frame, audio.FrameSamples)
 		copy(f, w.buf)
 		w.buf = w.buf[:copy(w.buf, w.buf[audio.FrameSamples:])]
 		select {
-		case w.out <- f:
+		case w.out <- heardFrame{f, at}:
 		default:
 			w.dropped.Add(1)
 		}

@@ -193,15 +193,16 @@ func parseJSONLine(t *testing.T, s string) jsonLine {
 	return l
 }
 
-// One agent serves several rooms at once, and a user who speaks again
-// while the agent is still answering gets the next scripted text and a
-// second reply.
+// One agent serves several rooms at once, and, with interruption off, a
+// user who speaks again while the agent is still answering gets the next
+// scripted text and a second reply once the first is over.
 func TestRoomsAndTurns(t *testing.T) {
 	srv := startServer(t)
 	checkGoroutines(t)
 	a := startAgent(t, srv, testagent.Options{
-		Heard:   []string{heardHello, heardQuestion},
-		Replies: []testagent.Reply{{WAV: testdata("reply.wav"), Text: replyText}, {WAV: testdata("question.wav"), Text: heardQuestion}},
+		InterruptAfter: -1,
+		Heard:          []string{heardHello, heardQuestion},
+		Replies:        []testagent.Reply{{WAV: testdata("reply.wav"), Text: replyText}, {WAV: testdata("question.wav"), Text: heardQuestion}},
 	})
 	hello, question := loadClip(t, "hello.wav"), loadClip(t, "question.wav")
 

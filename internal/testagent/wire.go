@@ -14,6 +14,7 @@ import (
 // typos.
 const (
 	topicTranscription   = "lk.transcription"
+	topicChat            = "lk.chat"
 	attrSegmentID        = "lk.segment_id"
 	attrFinal            = "lk.transcription_final"
 	attrTranscribedTrack = "lk.transcribed_track_id"

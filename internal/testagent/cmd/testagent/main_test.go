@@ -12,31 +12,39 @@ func TestReplyScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name        string
-		wavs, texts []string
-		want        string // WAV=text pairs joined by "|", or the error
+		name               string
+		wavs, texts, whens []string
+		want               string // WAV=text pairs (and ?when) joined by "|", or the error
 	}{
-		{"defaults", nil, nil, bundled + "=" + defaultReplyText},
-		{"own text for the bundled audio", nil, []string{"Hi."}, bundled + "=Hi."},
-		{"one reply", []string{"a.wav"}, []string{"A."}, "a.wav=A."},
-		{"a script", []string{"a.wav", "b.wav"}, []string{"A.", "B."}, "a.wav=A.|b.wav=B."},
-		{"audio without text", []string{"a.wav"}, nil, "error: 1 --reply-wav but 0 --reply-text"},
-		{"texts without audio", nil, []string{"A.", "B."}, "error: several --reply-text need as many --reply-wav"},
+		{"defaults", nil, nil, nil, bundled + "=" + defaultReplyText},
+		{"own text for the bundled audio", nil, []string{"Hi."}, nil, bundled + "=Hi."},
+		{"one reply", []string{"a.wav"}, []string{"A."}, nil, "a.wav=A."},
+		{"a script", []string{"a.wav", "b.wav"}, []string{"A.", "B."}, nil, "a.wav=A.|b.wav=B."},
+		{"a script by what was heard", []string{"a.wav", "b.wav"}, []string{"A.", "B."}, []string{"", "window"}, "a.wav=A.|b.wav=B.?window"},
+		{"a When for the bundled reply", nil, nil, []string{"hello"}, bundled + "=" + defaultReplyText + "?hello"},
+		{"audio without text", []string{"a.wav"}, nil, nil, "error: 1 --reply-wav but 0 --reply-text"},
+		{"texts without audio", nil, []string{"A.", "B."}, nil, "error: several --reply-text need as many --reply-wav"},
+		{"too few When", []string{"a.wav", "b.wav"}, []string{"A.", "B."}, []string{"x"}, "error: 1 --reply-when for 2 replies"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			replies, err := replyScript(tc.wavs, tc.texts)
+			replies, err := replyScript(tc.wavs, tc.texts, tc.whens)
 			var got string
 			if err != nil {
 				got = "error: " + err.Error()
 			} else {
 				var pairs []string
 				for _, r := range replies {
-					pairs = append(pairs, r.WAV+"="+r.Text)
+					pair := r.WAV + "=" + r.Text
+					if r.When != "" {
+						pair += "?" + r.When
+					}
+					pairs = append(pairs, pair)
 				}
 				got = strings.Join(pairs, "|")
 			}
-			if !strings.HasPrefix(got, tc.want) {
+			// Errors by their start; scripts exactly.
+			if got != tc.want && !(strings.HasPrefix(tc.want, "error: ") && strings.HasPrefix(got, tc.want)) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
@@ -51,6 +59,8 @@ func TestUsageErrors(t *testing.T) {
 		{"extra-argument"},
 		{"--no-such-flag"},
 		{"--reply-wav", "a.wav", "--reply-wav", "b.wav", "--reply-text", "A."},
+		{"--log-format", "xml"},
+		{"--interrupt-after", "soon"},
 	} {
 		if code := run(args); code != 2 {
 			t.Errorf("run(%q) = %d, want 2 (usage)", args, code)
