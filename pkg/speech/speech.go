@@ -37,6 +37,10 @@ import (
 	"github.com/webcall-cli/webcall/pkg/failure"
 )
 
+// voiceHint is the package's own advice on ErrUnknownVoice; the command
+// may say which of its options lists the voices.
+const voiceHint = "pick one of the voices espeak-ng lists, e.g. en-us, en-gb or en-us+f3"
+
 // DefaultVoice is the voice Say uses when Synth.Voice is empty.
 const DefaultVoice = "en-us"
 
@@ -83,7 +87,7 @@ func (s *Synth) Say(ctx context.Context, text string) (*audio.Clip, error) {
 	}
 	if !voiceName.MatchString(voice) {
 		return nil, failure.Newf(failure.Usage, "speech voice %q is not a voice name", voice).
-			WithCond(ErrUnknownVoice).WithHint(`"espeak-ng --voices" lists the voices`)
+			WithCond(ErrUnknownVoice).WithHint(voiceHint)
 	}
 	bin, version, err := s.synth(ctx)
 	if err != nil {
@@ -152,16 +156,22 @@ func (s *Synth) synth(ctx context.Context) (bin, version string, err error) {
 			WithCond(ErrNoSynth).
 			WithHint(`install it ("sudo apt-get install espeak-ng"), or record the turn as an audio file and give that file to say:`)
 	}
-	out, err := exec.CommandContext(ctx, bin, "--version").Output()
+	// The first line of the help (after a blank one) is the version line ("eSpeak NG
+	// text-to-speech: 1.51  Data at: /usr/lib/..."), as the long version
+	// option prints it; the data path is part of it on purpose: other
+	// voice data, other samples.
+	out, err := exec.CommandContext(ctx, bin, "-h").Output()
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", "", fmt.Errorf("espeak-ng --version: %w", context.Cause(ctx))
+			return "", "", fmt.Errorf("espeak-ng version: %w", context.Cause(ctx))
 		}
-		return "", "", fmt.Errorf("espeak-ng --version: %w", err)
+		return "", "", fmt.Errorf("espeak-ng version: %w", err)
 	}
-	// "eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/..."; the data
-	// path is part of it on purpose: other voice data, other samples.
-	s.binary, s.version = bin, strings.TrimSpace(string(out))
+	version, _, _ = strings.Cut(strings.TrimSpace(string(out)), "\n")
+	if !strings.Contains(version, "eSpeak") {
+		return "", "", fmt.Errorf("espeak-ng version: %s does not say which it is (its help starts %s)", bin, quoteShort(version))
+	}
+	s.binary, s.version = bin, strings.TrimSpace(version)
 	return s.binary, s.version, nil
 }
 
@@ -187,10 +197,10 @@ func cacheKey(version, voice, text string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// run has espeak-ng write text, read from stdin so that a text starting
-// with "-" is never an option, to wav.
+// run has espeak-ng write text to wav. With no text among its arguments
+// espeak-ng reads stdin, so a text starting with "-" is never an option.
 func run(ctx context.Context, bin, voice, wav, text string) error {
-	cmd := exec.CommandContext(ctx, bin, "--stdin", "-v", voice, "-w", wav)
+	cmd := exec.CommandContext(ctx, bin, "-v", voice, "-w", wav)
 	cmd.Stdin = strings.NewReader(text)
 	var stderr bytes.Buffer
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 4 << 10}
@@ -205,7 +215,7 @@ func run(ctx context.Context, bin, voice, wav, text string) error {
 	msg := strings.TrimSpace(stderr.String())
 	if strings.Contains(msg, "voice does not exist") {
 		return failure.Newf(failure.Usage, "espeak-ng has no voice %q", voice).
-			WithCond(ErrUnknownVoice).WithHint(`"espeak-ng --voices" lists the voices`)
+			WithCond(ErrUnknownVoice).WithHint(voiceHint)
 	}
 	if msg == "" {
 		msg = err.Error()

@@ -182,7 +182,7 @@ func TestSayUnknownVoice(t *testing.T) {
 			t.Errorf("voice %q: %v (%v), want a usage error ErrUnknownVoice", voice, err, failure.KindOf(err))
 			continue
 		}
-		if !strings.Contains(err.Error(), voice) || !strings.Contains(failure.HintOf(err), "espeak-ng --voices") {
+		if !strings.Contains(err.Error(), voice) || !strings.Contains(failure.HintOf(err), "voices espeak-ng lists") {
 			t.Errorf("voice %q: message %q, hint %q", voice, err, failure.HintOf(err))
 		}
 		if files := cacheFiles(t, dir); len(files) != 0 {
