@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/webcall-cli/webcall/pkg/call"
@@ -54,7 +55,7 @@ func fillCall(rc report.Call, sc *scenario.Scenario, res call.Result, judge bool
 
 	for i := range sc.Turns {
 		st := &sc.Turns[i]
-		t := report.Turn{Index: i, Name: st.Name, Kind: st.Kind(), Line: st.Line, Said: st.Said(), Verdict: report.Skipped}
+		t := newTurn(st)
 		if i < len(res.Turns) {
 			tr := res.Turns[i]
 			fillTurn(&t, tr)
@@ -86,6 +87,17 @@ func fillCall(rc report.Call, sc *scenario.Scenario, res call.Result, judge bool
 		}
 	}
 	return rc
+}
+
+// newTurn is a turn of the report before anything is known of it: what
+// the scenario says, Skipped. A spoken file is named by its base name,
+// which is what a person recognises in a table.
+func newTurn(st *scenario.Turn) report.Turn {
+	said := st.Said()
+	if st.Kind() == "say" {
+		said = filepath.Base(st.Say)
+	}
+	return report.Turn{Index: st.Index, Name: st.Name, Kind: st.Kind(), Line: st.Line, Said: said, Verdict: report.Skipped}
 }
 
 // fillTurn copies a turn's observations into its report.

@@ -341,8 +341,7 @@ func errorCall(rc report.Call, sc *scenario.Scenario, f report.Failure) report.C
 func skippedCall(it item) report.Call {
 	rc := report.Call{Index: it.index, Scenario: it.sc.Name, File: it.sc.Path, Line: it.sc.Line, Repeat: it.repeat, Verdict: report.Skipped}
 	for i := range it.sc.Turns {
-		st := &it.sc.Turns[i]
-		rc.Turns = append(rc.Turns, report.Turn{Index: i, Name: st.Name, Kind: st.Kind(), Line: st.Line, Said: st.Said(), Verdict: report.Skipped})
+		rc.Turns = append(rc.Turns, newTurn(&it.sc.Turns[i]))
 	}
 	return rc
 }
