@@ -64,6 +64,12 @@ func startE2ETB(t testing.TB, opts testagent.Options) *e2e {
 	if opts.ReplyWAV == "" {
 		opts.ReplyWAV = repoFile("audio", "reply.wav")
 	}
+	if opts.InterruptAfter == 0 {
+		// The calls here answer a user who talks over the agent (and the
+		// echo tests must not be cut short by their own leaks); the
+		// scenario tests that barge in ask for interruption.
+		opts.InterruptAfter = -1
+	}
 	opts.URL, opts.APIKey, opts.APISecret = srv.URL, srv.APIKey, srv.APISecret
 	// What the agent heard and did is the first thing to know when a
 	// call test fails; it is printed then, after the agent has closed.
