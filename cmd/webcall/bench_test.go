@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -13,6 +18,7 @@ import (
 
 	"github.com/webcall-cli/webcall/internal/testagent"
 	"github.com/webcall-cli/webcall/pkg/event"
+	"github.com/webcall-cli/webcall/pkg/report"
 )
 
 var (
@@ -128,4 +134,103 @@ func BenchmarkCall(b *testing.B) {
 			"--input", repoFile("audio", "hello.wav"), "--max-duration", "60s")
 	}
 	cost.report(b)
+}
+
+// BenchmarkConcurrentCalls runs 1, 10 and 50 scripted calls at once from
+// one webcall process (`webcall test --concurrency N`), against the local
+// server and the test agent on the same machine, and reports per level:
+// CPU per call (percent of one core over the run's wall time, divided by
+// the calls), the process's peak RSS, the worst call's send-pacing
+// lateness p99, and the reply latency p50 and p99 over all calls. The
+// server and the agent share the machine's cores with webcall, as they
+// would on a CI runner that hosts both; the pacing figure is what says
+// whether webcall still kept time.
+//
+//	go test -run '^$' -bench BenchmarkConcurrentCalls -benchtime 1x ./cmd/webcall
+func BenchmarkConcurrentCalls(b *testing.B) {
+	e := startE2ETB(b, testagent.Options{MaxJobs: 64})
+	bin := benchWebcall(b)
+	dir := b.TempDir()
+	hello, err := filepath.Abs(repoFile("audio", "hello.wav"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := filepath.Join(dir, "bench.yaml")
+	body := "name: bench\ntimeout: 90s\nconnection:\n  url: ${LIVEKIT_URL}\n  api_key: ${LIVEKIT_API_KEY}\n  api_secret: ${LIVEKIT_API_SECRET}\n  agent_name: " + e.name +
+		"\nturns:\n  - say: " + hello + "\n"
+	if err := os.WriteFile(sc, []byte(body), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		"LIVEKIT_URL=" + e.srv.URL, "LIVEKIT_API_KEY=" + e.srv.APIKey, "LIVEKIT_API_SECRET=" + e.srv.APISecret}
+	for _, n := range []int{1, 10, 50} {
+		b.Run(fmt.Sprintf("calls=%d", n), func(b *testing.B) {
+			var cpu, rss, pacing, p50, p99 float64
+			for i := 0; i < b.N; i++ {
+				rep := filepath.Join(dir, fmt.Sprintf("report-%d-%d.json", n, i))
+				cmd := exec.Command(bin, "test", sc, "--repeat", strconv.Itoa(n), "--concurrency", strconv.Itoa(n), "--report", rep, "--quiet", "--wait-agent", "60s")
+				cmd.Env = env
+				var errOut bytes.Buffer
+				cmd.Stderr = &errOut
+				start := time.Now()
+				runErr := cmd.Run()
+				elapsed := time.Since(start)
+				if cmd.ProcessState == nil || (runErr != nil && cmd.ProcessState.ExitCode() != exitCheck) {
+					b.Fatalf("webcall test: %v\n%s", runErr, errOut.String())
+				}
+				ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+				used := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+				cpu += 100 * used.Seconds() / elapsed.Seconds() / float64(n)
+				rss += float64(ru.Maxrss) / 1024
+				r := readBenchReport(b, rep)
+				var lat []int64
+				worst := int64(0)
+				for _, c := range r.Calls {
+					if c.Verdict == report.Error {
+						b.Fatalf("call %d could not run: %+v", c.Index, c.Error)
+					}
+					worst = max(worst, c.Pacing.LateP99US)
+					for _, t := range c.Turns {
+						if t.Latency.AudioMS != nil {
+							lat = append(lat, *t.Latency.AudioMS)
+						}
+					}
+				}
+				pacing += float64(worst) / 1000
+				p50 += float64(nearestRank(lat, 0.50))
+				p99 += float64(nearestRank(lat, 0.99))
+			}
+			k := float64(b.N)
+			b.ReportMetric(cpu/k, "cpu%/call")
+			b.ReportMetric(rss/k, "maxrss-MB")
+			b.ReportMetric(pacing/k, "pacing-p99-ms")
+			b.ReportMetric(p50/k, "latency-p50-ms")
+			b.ReportMetric(p99/k, "latency-p99-ms")
+		})
+	}
+}
+
+func readBenchReport(b *testing.B, path string) *report.Report {
+	b.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var r report.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		b.Fatal(err)
+	}
+	return &r
+}
+
+// nearestRank is the q-quantile of vs by the nearest-rank method (0 for
+// none).
+func nearestRank(vs []int64, q float64) int64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[min(max(i, 0), len(s)-1)]
 }

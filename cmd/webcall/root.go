@@ -176,5 +176,7 @@ from a terminal, scripted calls in CI, and unattended kiosks.`),
 	root.AddCommand(newCallCmd(s, nil))
 	root.AddCommand(newTokenCmd(s))
 	root.AddCommand(newDevicesCmd(s, nil))
+	root.AddCommand(newTestCmd(s))
+	root.AddCommand(newReportCmd(s))
 	return root
 }
