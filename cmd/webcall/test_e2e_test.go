@@ -311,6 +311,41 @@ func TestLatencyMatchesTheAgents(t *testing.T) {
 	}
 }
 
+// webcall call --input reports the same figure as a scenario: from the
+// last voiced frame, not the end of the file (whose trailing silence the
+// agent already counts as silence), so never below the agent's own.
+func TestCallReplyLatencyIsNotBelowTheAgents(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		agent time.Duration
+	)
+	e := startE2E(t, testagent.Options{OnFact: func(f testagent.Fact) {
+		if f.Kind == testagent.FactReplyStarted {
+			mu.Lock()
+			agent = f.Latency
+			mu.Unlock()
+		}
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r := e.call(t, ctx, "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var client time.Duration
+	for _, ev := range parseEvents(t, r.stdout) {
+		if ev.Stats != nil {
+			client = time.Duration(ev.Stats.ReplyLatencyMS) * time.Millisecond
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("webcall call reports %v, the agent measured %v", client, agent)
+	if agent == 0 || client < agent-20*time.Millisecond || client > agent+40*time.Millisecond {
+		t.Errorf("reply_latency_ms %v, the agent's own %v: want the agent's figure plus at most 40 ms", client, agent)
+	}
+}
+
 // The same suite run whole and as three shards, merged, gives the same
 // verdicts and turns.
 func TestShardAndMerge(t *testing.T) {
