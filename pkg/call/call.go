@@ -13,6 +13,13 @@
 // Every other decision is taken by the loop in Run, which is the only place
 // that reacts to room events. The sender ends, and the input is closed,
 // before Run returns.
+//
+// A scripted call (Options.File, or Options.Turns) is a plan of turns
+// (turns.go): the loop starts each turn when the agent is ready for it (or,
+// for a barge-in, while it speaks), hands its clip to the sender through a
+// scriptReader, and ends the turn when its reply is over. What each turn
+// measured is worked out once the call has ended, from what the sender
+// marked (each clip's first and last voiced frame) and what arrived.
 package call
 
 import (
