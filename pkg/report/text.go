@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/width"
+	"github.com/webcall-cli/webcall/pkg/termtext"
 )
 
 // Text for a terminal: agent replies can hold anything, and a newline or
@@ -28,28 +28,12 @@ func termSafe(s string) string {
 	return b.String()
 }
 
-// cells is how many terminal columns r takes: none for combining marks
-// and format characters, two for wide East Asian characters and emoji.
-func cells(r rune) int {
-	switch {
-	case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || unicode.Is(unicode.Cf, r):
-		return 0
-	}
-	switch width.LookupRune(r).Kind() {
-	case width.EastAsianWide, width.EastAsianFullwidth:
-		return 2
-	}
-	return 1
-}
-
-// textWidth is the number of terminal columns s takes.
-func textWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		n += cells(r)
-	}
-	return n
-}
+// cells and textWidth measure text in terminal columns, as the live
+// transcript does.
+var (
+	cells     = termtext.RuneWidth
+	textWidth = termtext.Width
+)
 
 // fit cuts s to at most w columns, ending in … when it was cut; it never
 // splits a rune.

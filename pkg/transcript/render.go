@@ -6,9 +6,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/width"
-
 	"github.com/webcall-cli/webcall/pkg/event"
+	"github.com/webcall-cli/webcall/pkg/termtext"
 )
 
 // Renderer draws the events of a call. It is given every event; each
@@ -99,27 +98,11 @@ func isBidiControl(r rune) bool {
 	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
 }
 
-// runeWidth is how many terminal columns r takes: 2 for East Asian wide
-// and fullwidth characters (and most emoji), 0 for combining marks and
-// format characters, 1 otherwise.
-func runeWidth(r rune) int {
-	if unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
-		return 0
-	}
-	switch width.LookupRune(r).Kind() {
-	case width.EastAsianWide, width.EastAsianFullwidth:
-		return 2
-	}
-	return 1
-}
-
-func textWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		n += runeWidth(r)
-	}
-	return n
-}
+// runeWidth and textWidth measure text in terminal columns.
+var (
+	runeWidth = termtext.RuneWidth
+	textWidth = termtext.Width
+)
 
 // ellipsis marks text left out of a live caption.
 const ellipsis = "…"
