@@ -138,7 +138,7 @@ turns:
     expect:
       matches: "three|3"
   - name: the window
-    say: %s
+    text: Do you have a table by the window?
     expect:
       heard: window
       contains: window table
@@ -146,9 +146,9 @@ turns:
 expect:
   states: [listening, thinking, speaking, listening]
   agent_turns: 3
-`, audioPath(t, "hello.wav"), audioPath(t, "question.wav")))
-	rep, junit := filepath.Join(dir, "report.json"), filepath.Join(dir, "junit.xml")
-	r := e.runScenarios(t, sc, "--report", rep, "--junit", junit)
+`, audioPath(t, "hello.wav")))
+	rep, junit, rec := filepath.Join(dir, "report.json"), filepath.Join(dir, "junit.xml"), filepath.Join(dir, "rec")
+	r := e.runScenarios(t, sc, "--report", rep, "--junit", junit, "--record-dir", rec)
 	noStackTrace(t, r)
 	if r.code != 0 {
 		t.Fatalf("exit %d, want 0\nstderr:\n%s", r.code, r.stderr)
@@ -167,6 +167,15 @@ expect:
 	}
 	if c := got.Calls[0]; c.ConnectMS == nil || c.AgentJoinMS == nil || c.Pacing.Frames == 0 {
 		t.Errorf("call figures missing: connect %v, agent join %v, pacing %+v", c.ConnectMS, c.AgentJoinMS, c.Pacing)
+	}
+	// The call's recording and transcript, on request.
+	c := got.Calls[0]
+	clip, err := audio.LoadFile(c.Recording)
+	if err != nil || clip.SourceChannels != 2 || clip.Duration() < 10*time.Second {
+		t.Errorf("recording %q: %v, %+v", c.Recording, err, clip)
+	}
+	if b, err := os.ReadFile(c.Transcript); err != nil || !strings.Contains(string(b), "agent: Yes, we have a window table") || !strings.Contains(string(b), "you: Hello") {
+		t.Errorf("transcript %q: %v\n%s", c.Transcript, err, b)
 	}
 	if j := readJUnit(t, junit); len(j.Suites) != 1 || len(j.Suites[0].Cases) < 3 {
 		t.Errorf("JUnit: %+v", j)
