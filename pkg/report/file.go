@@ -117,14 +117,14 @@ func read(path string, limit int64) (*Report, error) {
 	if err != nil {
 		kind, hint := failure.Internal, "check the file's permissions"
 		if errors.Is(err, os.ErrNotExist) {
-			kind, hint = failure.Input, "give the path of a report written by webcall test --report"
+			kind, hint = failure.Input, "give the path of a JSON report that webcall test wrote"
 		}
 		return nil, failure.Wrap(kind, err, fmt.Sprintf("read the report %s", path)).WithHint(hint)
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		return nil, failure.Newf(failure.Input, "%s is a directory, not a webcall report", path).
-			WithHint("give the path of a report written by webcall test --report")
+			WithHint("give the path of a JSON report that webcall test wrote")
 	}
 	// Read one byte past the limit to tell a file of exactly the limit
 	// from a larger one, without trusting a size the file system reports
@@ -135,7 +135,7 @@ func read(path string, limit int64) (*Report, error) {
 	}
 	if int64(len(data)) > limit {
 		return nil, failure.Newf(failure.Input, "%s is larger than %s: not a webcall report", path, sizeString(limit)).
-			WithHint("give the path of a report written by webcall test --report")
+			WithHint("give the path of a JSON report that webcall test wrote")
 	}
 	r, err := Unmarshal(data)
 	if err != nil {
@@ -153,7 +153,7 @@ func read(path string, limit int64) (*Report, error) {
 func Unmarshal(data []byte) (*Report, error) {
 	notReport := func(why string, err error) error {
 		e := failure.Newf(failure.Input, "not a webcall report (%s)", why).
-			WithHint("give the path of a report written by webcall test --report")
+			WithHint("give the path of a JSON report that webcall test wrote")
 		e.Err = err
 		return e
 	}

@@ -8,12 +8,13 @@ import (
 	"github.com/goccy/go-yaml/ast"
 )
 
-// secretEnv suggests where each secret belongs, in the variables webcall
-// call already reads.
+// secretEnv suggests a variable for each secret in messages. The names
+// are examples, not the command line's own variables: which of those a
+// program reads is the program's to say (pkg/ names no flags or knobs).
 var secretEnv = map[string]string{
-	"token":      "LIVEKIT_TOKEN",
-	"api_secret": "LIVEKIT_API_SECRET",
-	"api_key":    "HMS_API_KEY",
+	"token":      "CALL_TOKEN",
+	"api_secret": "API_SECRET",
+	"api_key":    "PROVIDER_API_KEY",
 }
 
 func connectionKeyNames() []string {
