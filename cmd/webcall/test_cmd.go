@@ -74,7 +74,7 @@ not connect, 4 refused, 5 no agent, ...), so CI can tell a regression from
 a broken test set-up. Under GitHub Actions, failures are also annotations.`),
 		Example: strings.Trim(`
   # Run one scenario; the summary goes to stderr
-  webcall test testdata/scenarios/booking.yaml
+  webcall test testdata/scenarios/book_table.yaml
 
   # A directory of scenarios, 3 times each, 5 calls at once, with reports for CI
   webcall test scenarios/ --repeat 3 --concurrency 5 --report out.json --junit junit.xml
