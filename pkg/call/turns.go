@@ -80,6 +80,11 @@ func (c *call) advance(now time.Time, rm Room) bool {
 			c.judgeReplyOver(now, cur)
 		}
 		if p.next < len(p.turns) && c.mayStart(now, p.next) {
+			if cur != nil {
+				// A barge-in starts before the reply it interrupts is
+				// over: that reply ends here.
+				cur.over = true
+			}
 			c.startTurn(now, p.next, rm)
 			continue // a chat turn is sent at once, and may be over at once
 		}
@@ -102,12 +107,7 @@ func (c *call) mayStart(now time.Time, k int) bool {
 		return false
 	}
 	onset := c.meter.OnsetAfter(prev.speechEnd)
-	if onset.IsZero() || now.Before(onset.Add(*bargeIn)) {
-		return false
-	}
-	// The user talks over the reply: the previous turn is over.
-	prev.over = true
-	return true
+	return !onset.IsZero() && !now.Before(onset.Add(*bargeIn))
 }
 
 func (c *call) startTurn(now time.Time, k int, rm Room) {
