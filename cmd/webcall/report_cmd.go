@@ -1,13 +1,13 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/webcall-cli/webcall/pkg/atomicfile"
 	"github.com/webcall-cli/webcall/pkg/failure"
 	"github.com/webcall-cli/webcall/pkg/report"
 )
@@ -71,24 +71,8 @@ an expectation failed, or the code of the first call that could not run.`),
 // writeJUnitFile writes the JUnit report atomically: CI must never pick
 // up half a file.
 func writeJUnitFile(path string, rep *report.Report) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".webcall-junit-*.xml")
-	if err != nil {
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return report.WriteJUnit(w, rep) }); err != nil {
 		return failure.Wrap(failure.Usage, err, "cannot write the JUnit report").WithHint("give --junit a path in a directory you can write to")
-	}
-	defer os.Remove(tmp.Name())
-	if err := report.WriteJUnit(tmp, rep); err != nil {
-		tmp.Close()
-		return failure.Wrap(failure.Internal, err, "cannot write the JUnit report")
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return failure.Wrap(failure.Internal, err, "cannot write the JUnit report")
-	}
-	if err := tmp.Close(); err != nil {
-		return failure.Wrap(failure.Internal, err, "cannot write the JUnit report")
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return failure.Wrap(failure.Usage, err, "cannot write the JUnit report")
 	}
 	return nil
 }

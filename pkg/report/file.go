@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/webcall-cli/webcall/pkg/atomicfile"
 	"github.com/webcall-cli/webcall/pkg/failure"
 )
 
@@ -27,46 +27,13 @@ func Write(path string, r *Report) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 	if err != nil {
 		return failure.Wrap(failure.Internal, err, fmt.Sprintf("write the report %s", path)).
-			WithHint("check that the directory exists and is writable")
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	fail := func(err error) error {
-		return failure.Wrap(failure.Internal, err, fmt.Sprintf("write the report %s", path)).
-			WithHint("check that the disk is not full and the directory is writable")
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	// CreateTemp makes the file private; a report is an artifact for CI
-	// to upload and for people to read.
-	if err := tmp.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fail(err)
-	}
-	done = true
-	// The rename is durable only once the directory is synced. Some
-	// systems cannot sync a directory; the report is written all the same.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+			WithHint("check that the directory exists and is writable, and that the disk is not full")
 	}
 	return nil
 }

@@ -2,10 +2,10 @@ package suite
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"strings"
 
+	"github.com/webcall-cli/webcall/pkg/atomicfile"
 	"github.com/webcall-cli/webcall/pkg/call"
 	"github.com/webcall-cli/webcall/pkg/transcript"
 )
@@ -21,17 +21,9 @@ func writeTranscript(path string, res call.Result) (string, error) {
 		}
 		fmt.Fprintf(&b, "%s: %s\n", who, strings.TrimSpace(s.Text))
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".webcall-*.txt")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(b.String()); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	return path, os.Rename(tmp.Name(), path)
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		_, err := io.WriteString(w, b.String())
+		return err
+	})
+	return path, err
 }
