@@ -265,7 +265,7 @@ func newRenderer(o *callOptions, start time.Time) (transcript.Renderer, error) {
 	case o.format == "json":
 		return &jsonRenderer{Renderer: transcript.NewJSON(o.io.Out), start: start}, nil
 	case o.io.OutTTY:
-		return transcript.NewTTY(o.io.Out, transcript.TTYOptions{Width: o.io.Width, Color: true}), nil
+		return transcript.NewTTY(o.io.Out, transcript.TTYOptions{Width: o.io.Width, Color: o.io.Color}), nil
 	default:
 		return transcript.NewPlain(o.io.Out), nil
 	}

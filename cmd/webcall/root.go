@@ -30,7 +30,12 @@ type streams struct {
 	ErrTTY bool
 	Getenv func(string) string
 	// Width is the terminal's width in columns (80 when not a terminal).
-	Width    func() int
+	Width func() int
+	// Color allows colours and other decoration on a terminal: off when
+	// NO_COLOR is set to anything (no-color.org), TERM is "dumb", or
+	// --no-color is given. It says nothing about whether a stream is a
+	// terminal; decoration needs both.
+	Color    bool
 	flushOut func() error
 	flushErr func() error
 	// terminal puts stdin's terminal back while a command has changed its
@@ -53,6 +58,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 		OutTTY: isTerminal(stdout), ErrTTY: isTerminal(stderr),
 		Getenv:   getenv,
 		Width:    func() int { return terminalWidth(stdout) },
+		Color:    getenv("NO_COLOR") == "" && getenv("TERM") != "dumb",
 		flushOut: out.Flush, flushErr: errOut.Flush,
 	}
 
@@ -87,7 +93,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(
 
 	root := newRootCmd(s)
 	ran := false
-	root.PersistentPreRun = func(*cobra.Command, []string) { ran = true }
+	preRun := root.PersistentPreRun
+	root.PersistentPreRun = func(c *cobra.Command, args []string) {
+		ran = true
+		preRun(c, args)
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil && !ran && failure.KindOf(err) == failure.Internal {
@@ -142,7 +152,13 @@ func printError(w io.Writer, err error) {
 }
 
 func newRootCmd(s *streams) *cobra.Command {
+	var noColor bool
 	root := &cobra.Command{
+		PersistentPreRun: func(*cobra.Command, []string) {
+			if noColor {
+				s.Color = false
+			}
+		},
 		Use:   "webcall",
 		Short: "A headless voice client for AI voice agents on LiveKit",
 		Long: strings.TrimSpace(`
@@ -166,6 +182,7 @@ from a terminal, scripted calls in CI, and unattended kiosks.`),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "no colours or other decoration on the terminal (as does NO_COLOR set to anything)")
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)

@@ -14,7 +14,7 @@ import (
 type statusLine struct {
 	w     io.Writer
 	flush func() error
-	tty   bool
+	tty   bool // decorate: stderr is a terminal that allows colour
 	quiet bool
 	start time.Time
 
@@ -22,7 +22,7 @@ type statusLine struct {
 }
 
 func newStatus(s *streams, quiet bool, renderer transcript.Renderer) *statusLine {
-	st := &statusLine{w: s.ErrOut, flush: s.flushErr, tty: s.ErrTTY, quiet: quiet, start: time.Now()}
+	st := &statusLine{w: s.ErrOut, flush: s.flushErr, tty: s.ErrTTY && s.Color, quiet: quiet, start: time.Now()}
 	// When the transcript is drawn live on the same terminal, status lines
 	// go above its live area instead of through it.
 	if tty, ok := renderer.(*transcript.TTY); ok && s.ErrTTY {

@@ -190,7 +190,7 @@ func (c *call) handle(ev room.Event) error {
 			c.applyChanges(c.store.Legacy(now, e.Identity, seg))
 		}
 	case room.ConnectionChanged:
-		c.emit(event.Event{Type: event.Connection, Reason: e.State})
+		c.emit(event.Event{Type: event.Connection, State: e.State})
 		c.o.Status("connection " + e.State)
 	case room.Disconnected:
 		c.result.Reason = "disconnected by the server: " + e.Reason

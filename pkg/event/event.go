@@ -1,8 +1,16 @@
 // Package event defines the events of a call as plain data. They are what
 // the call loop reports, what renderers draw, and, serialized one per line,
-// what `webcall call --format json` prints. The README documents the schema;
-// change it only by adding fields.
+// what `webcall call --format json` prints. The README documents the schema
+// and schema/events.schema.json defines it.
+//
+// Every printed event carries the schema's version in "v". Adding a type
+// or a field keeps the version; renaming or removing one, or changing what
+// a field means, raises it.
 package event
+
+// SchemaVersion is the version of the JSON event schema, printed in every
+// event's "v" field.
+const SchemaVersion = 1
 
 // Type names an event in the JSON stream.
 type Type string
@@ -22,8 +30,8 @@ const (
 	Transcript Type = "transcript"
 	// InputDone: the input file has been sent completely.
 	InputDone Type = "input_done"
-	// Connection: the connection state changed (reconnecting, resumed,
-	// reconnected).
+	// Connection: the connection state changed; State is one of the
+	// Conn* states.
 	Connection Type = "connection"
 	// Disconnected: the call is over; Reason says why.
 	Disconnected Type = "disconnected"
@@ -34,6 +42,29 @@ const (
 	// Mute: the user muted or unmuted the microphone (the m key on a
 	// terminal); State is MuteOn or MuteOff.
 	Mute Type = "mute"
+	// Chat: a chat message on lk.chat, typed by the user (Speaker user,
+	// sent by webcall) or sent by the agent (Speaker agent). Text is the
+	// whole message.
+	Chat Type = "chat"
+	// Warning: something went wrong that the call survives: a device that
+	// went quiet and was restarted, playback that ran dry. Kind is one of
+	// the Warn* kinds; Message says what happened in words.
+	Warning Type = "warning"
+	// AgentMetrics: figures the agent itself reported about a turn (its
+	// own latency, as LiveKit Agents measure it), in Metrics.
+	AgentMetrics Type = "agent_metrics"
+)
+
+// States of Connection events.
+const (
+	ConnReconnecting = "reconnecting"
+	ConnReconnected  = "reconnected"
+)
+
+// Kinds of Warning events.
+const (
+	WarnDevice = "device"
+	WarnBuffer = "buffer"
 )
 
 // States of Mute events.
@@ -51,6 +82,8 @@ const (
 // Event is one thing that happened in a call. Fields that do not apply to
 // a Type are left empty and omitted from JSON.
 type Event struct {
+	// V is the schema version, SchemaVersion; the JSON renderer sets it.
+	V    int  `json:"v"`
 	Type Type `json:"type"`
 	// TimeMS is the time since the call started (the command began), in
 	// milliseconds.
@@ -63,16 +96,16 @@ type Event struct {
 	CallID   string `json:"call_id,omitempty"`
 	URL      string `json:"url,omitempty"`
 
-	// AgentState, Mute.
+	// AgentState, Mute, Connection.
 	State string `json:"state,omitempty"`
 
-	// Transcript.
+	// Transcript, Chat (Speaker, Identity and Text).
 	Speaker   string `json:"speaker,omitempty"`
 	SegmentID string `json:"segment_id,omitempty"`
 	Text      string `json:"text,omitempty"`
 	Final     *bool  `json:"final,omitempty"`
 
-	// Disconnected, Error, Connection.
+	// Disconnected, Error, Warning (Kind, Message).
 	Reason  string `json:"reason,omitempty"`
 	Code    int    `json:"code,omitempty"`
 	Kind    string `json:"kind,omitempty"`
@@ -81,6 +114,29 @@ type Event struct {
 
 	// Stats.
 	Stats *CallStats `json:"stats,omitempty"`
+
+	// AgentMetrics.
+	Metrics *AgentTurnMetrics `json:"metrics,omitempty"`
+}
+
+// AgentTurnMetrics are what an agent reported about one of its turns, in
+// milliseconds; fields it did not report are omitted. Source names what
+// the agent sent them in (a topic or attribute), so that figures from
+// different agent frameworks are not confused.
+type AgentTurnMetrics struct {
+	Source string `json:"source"`
+	// SpeechID ties the figures to one reply, where the agent names it.
+	SpeechID string `json:"speech_id,omitempty"`
+	// EndOfUtteranceMS: from the end of the user's speech to the agent's
+	// decision that the turn was over.
+	EndOfUtteranceMS *float64 `json:"end_of_utterance_ms,omitempty"`
+	// LLMTTFTMS: the language model's time to first token.
+	LLMTTFTMS *float64 `json:"llm_ttft_ms,omitempty"`
+	// TTSTTFBMS: the speech synthesizer's time to first byte.
+	TTSTTFBMS *float64 `json:"tts_ttfb_ms,omitempty"`
+	// E2ELatencyMS: the agent's own end-to-end figure, from the end of the
+	// user's speech to its first audio out.
+	E2ELatencyMS *float64 `json:"e2e_latency_ms,omitempty"`
 }
 
 // CallStats are the numbers reported at the end of a call.

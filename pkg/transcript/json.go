@@ -37,6 +37,7 @@ func (j *JSON) Render(e event.Event) error {
 		return ErrClosed
 	}
 	j.buf.Reset()
+	e.V = event.SchemaVersion
 	if err := j.enc.Encode(e); err != nil {
 		return fmt.Errorf("encode %s event: %w", e.Type, err)
 	}

@@ -99,6 +99,10 @@ func TestJSONGolden(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
+		if e.V != event.SchemaVersion {
+			t.Errorf("line %d has schema version %d, want %d", i+1, e.V, event.SchemaVersion)
+		}
+		e.V = 0
 		if !reflect.DeepEqual(e, callEvents[i]) {
 			t.Errorf("line %d reads back as %+v, want %+v", i+1, e, callEvents[i])
 		}
