@@ -159,6 +159,16 @@ func (t Timing) withDefaults() Timing {
 type Result struct {
 	Room     string
 	Identity string
+	// CallID is the provider's id of the call, when a provider created it.
+	CallID string
+	// Start is the call's time zero: every offset in the Result, and every
+	// event's time, counts from it.
+	Start time.Time
+	// AgentIdentity and AgentName are the agent's, once it joined.
+	AgentIdentity string
+	AgentName     string
+	// Chat is every chat message of the call, both ways, in order.
+	Chat []ChatMessage
 	// Reason says why the call ended, in words.
 	Reason   string
 	Stats    event.CallStats
@@ -181,6 +191,16 @@ type Result struct {
 	AgentTurns int
 	// Pacing is how truly the user's audio was paced.
 	Pacing Pacing
+}
+
+// ChatMessage is one chat message on lk.chat.
+type ChatMessage struct {
+	// At is when it was sent (the user's) or received (the agent's), from
+	// the call's time zero.
+	At       time.Duration
+	Speaker  transcript.Speaker
+	Identity string
+	Text     string
 }
 
 // Ending reasons.
@@ -247,6 +267,7 @@ func newCall(o Options) *call {
 	if c.start.IsZero() {
 		c.start = c.now()
 	}
+	c.result.Start = c.start
 	if c.o.Events == nil {
 		c.o.Events = func(event.Event) {}
 	}
@@ -329,7 +350,7 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	defer rm.Close()
 	joinedAt := c.now()
 	c.result.Connected = c.since(joinedAt)
-	c.result.Room, c.result.Identity = rm.Name(), rm.Identity()
+	c.result.Room, c.result.Identity, c.result.CallID = rm.Name(), rm.Identity(), creds.CallID
 	c.emit(event.Event{Type: event.Connected, Room: rm.Name(), Identity: rm.Identity(), URL: creds.URL, CallID: creds.CallID})
 	c.o.Status(fmt.Sprintf("joined room %s as %s", rm.Name(), rm.Identity()))
 

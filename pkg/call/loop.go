@@ -211,6 +211,7 @@ func (c *call) agentJoined(now time.Time, identity, name string, attrs map[strin
 		name = n
 	}
 	c.agent.name = name
+	c.result.AgentIdentity, c.result.AgentName = identity, name
 	c.emit(event.Event{Type: event.AgentJoined, Identity: identity, Name: name})
 	label := identity
 	if name != "" && name != identity {
