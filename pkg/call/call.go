@@ -239,6 +239,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 
 type call struct {
 	o      Options
+	snd    *sender // nil until the microphone track is published
 	timing Timing
 	clock  audio.Clock
 	start  time.Time
@@ -368,6 +369,7 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	}
 	sendCtx, stopSending := context.WithCancel(ctx)
 	snd := newSender(src, track, c.o.Recorder, c.script, c.clock)
+	c.snd = snd
 	go snd.run(sendCtx)
 
 	endErr := c.loop(ctx, rm, joinedAt, maxDur, snd)

@@ -231,12 +231,33 @@ func (c *call) setAgentState(st string) {
 	c.agent.state = st
 	c.states = append(c.states, stateAt{state: st, at: c.now()})
 	c.emit(event.Event{Type: event.AgentState, Identity: c.agent.identity, State: st})
-	// Interrupted or finished: audio still queued for the speaker is stale.
-	if prev == "speaking" {
+	// Interrupted: audio still queued for the speaker is stale, and
+	// playing it would talk over the user. A reply that simply finished
+	// is not flushed: the agent leaves "speaking" when its own playout
+	// ends, while the last 100 ms or so are still queued here, and cutting
+	// them both clips every reply and leaves echo on the microphone that
+	// the canceller's reference no longer holds.
+	if prev == "speaking" && c.userTalking() {
 		if f, ok := c.o.Output.(audio.Flusher); ok {
 			f.Flush()
 		}
 	}
+}
+
+// interruptWindow is how recently the user must have spoken for the
+// agent's falling silent to count as an interruption. LiveKit Agents stop
+// after 500 ms of the user's speech and the state follows within a few
+// hundred; a user who barges in is still talking then.
+const interruptWindow = time.Second
+
+// userTalking reports whether the user's audio was voiced within the
+// interrupt window.
+func (c *call) userTalking() bool {
+	if c.snd == nil {
+		return false
+	}
+	at := c.snd.userVoicedAt()
+	return !at.IsZero() && c.now().Sub(at) <= interruptWindow
 }
 
 // applyChanges turns caption changes into transcript events.

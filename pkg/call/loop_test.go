@@ -193,15 +193,33 @@ func (f *flushSink) Write([]int16) error { return nil }
 func (f *flushSink) Close() error        { return nil }
 func (f *flushSink) Flush()              { f.flushed++ }
 
-func TestFlushOutputWhenAgentStopsSpeaking(t *testing.T) {
-	c, _, _ := testCall(t)
-	fs := &flushSink{}
-	c.o.Output = fs
-	c.handle(room.ParticipantJoined{Identity: "a", Agent: true, Attributes: map[string]string{room.AttrAgentState: "speaking"}})
-	c.handle(room.AttributesChanged{Identity: "a", Agent: true, Changed: map[string]string{room.AttrAgentState: "listening"}})
-	c.handle(room.AttributesChanged{Identity: "a", Agent: true, Changed: map[string]string{room.AttrAgentState: "thinking"}})
-	if fs.flushed != 1 {
-		t.Fatalf("flushed %d times, want once (on leaving speaking)", fs.flushed)
+// Queued speaker audio is dropped when the agent stops speaking while the
+// user talks (an interruption), and kept when its reply simply ended.
+func TestFlushOutputWhenAgentIsInterrupted(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		voicedAgo time.Duration // when the user last spoke; 0 for never
+		flushes   int
+	}{
+		{"reply over, user silent", 0, 0},
+		{"reply over, user spoke long ago", 3 * time.Second, 0},
+		{"interrupted", 200 * time.Millisecond, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, clk, _ := testCall(t)
+			fs := &flushSink{}
+			c.o.Output = fs
+			c.snd = newSender(nil, nil, nil, nil, clk)
+			if tc.voicedAgo > 0 {
+				c.snd.lastVoiced.Store(clk.Now().Add(-tc.voicedAgo).UnixNano())
+			}
+			c.handle(room.ParticipantJoined{Identity: "a", Agent: true, Attributes: map[string]string{room.AttrAgentState: "speaking"}})
+			c.handle(room.AttributesChanged{Identity: "a", Agent: true, Changed: map[string]string{room.AttrAgentState: "listening"}})
+			c.handle(room.AttributesChanged{Identity: "a", Agent: true, Changed: map[string]string{room.AttrAgentState: "thinking"}})
+			if fs.flushed != tc.flushes {
+				t.Fatalf("flushed %d times, want %d", fs.flushed, tc.flushes)
+			}
+		})
 	}
 }
 

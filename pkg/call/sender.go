@@ -21,10 +21,14 @@ type sender struct {
 	script *scriptReader
 	clock  audio.Clock
 
-	sent  atomic.Int64
-	marks chan clipMark
-	done  chan struct{}
-	err   error // set before done is closed
+	sent atomic.Int64
+	// lastVoiced is when the last voiced frame of any input went out
+	// (Unix nanoseconds; 0 for never): the loop asks it whether the user
+	// was talking when the agent stopped.
+	lastVoiced atomic.Int64
+	marks      chan clipMark
+	done       chan struct{}
+	err        error // set before done is closed
 }
 
 // clipMark is a moment in the sending of one turn's clip.
@@ -62,6 +66,15 @@ func newSender(src audio.Source, track FrameWriter, rec *audio.Recorder, script 
 
 func (s *sender) frames() int64 { return s.sent.Load() }
 
+// userVoicedAt is when the user's last voiced frame went out; zero for
+// never.
+func (s *sender) userVoicedAt() time.Time {
+	if ns := s.lastVoiced.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
 // voiced is the speech test for the user's frames: the same threshold as
 // the agent's audio is judged by, and as the test agent's voice activity
 // detector, so "end of speech" means the same on both sides.
@@ -95,6 +108,12 @@ func (s *sender) run(ctx context.Context) {
 			s.rec.User(f)
 		}
 		s.sent.Add(1)
+		isVoiced := voiced(f)
+		// The frame just went out: its time is the mark's, to the frame.
+		now := s.clock.Now()
+		if isVoiced {
+			s.lastVoiced.Store(now.UnixNano())
+		}
 		if s.script == nil {
 			continue
 		}
@@ -102,15 +121,13 @@ func (s *sender) run(ctx context.Context) {
 		if !c.inClip {
 			continue
 		}
-		// The frame just went out: its time is the mark's, to the frame.
-		now := s.clock.Now()
 		if c.first {
 			firstVoiced, lastVoiced = time.Time{}, time.Time{}
 			if !s.mark(ctx, clipMark{kind: markStart, turn: c.turn, at: now}) {
 				return
 			}
 		}
-		if voiced(f) {
+		if isVoiced {
 			if firstVoiced.IsZero() {
 				firstVoiced = now
 				if !s.mark(ctx, clipMark{kind: markVoiced, turn: c.turn, at: now}) {
