@@ -113,6 +113,9 @@ func Join(ctx context.Context, cfg Config) (*Room, error) {
 	if err := r.sdk.RegisterTextStreamHandler(TopicTranscription, r.onTextStream); err != nil {
 		return nil, fmt.Errorf("register transcription handler: %w", err)
 	}
+	if err := r.sdk.RegisterByteStreamHandler(TopicAgentSession, r.onSessionStream); err != nil {
+		return nil, fmt.Errorf("register agent session handler: %w", err)
+	}
 
 	joinCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
