@@ -191,6 +191,9 @@ type Result struct {
 	AgentTurns int
 	// Pacing is how truly the user's audio was paced.
 	Pacing Pacing
+	// AgentMetrics are the figures the agent reported about its replies,
+	// in order (agentmetrics.go).
+	AgentMetrics []event.AgentTurnMetrics
 }
 
 // ChatMessage is one chat message on lk.chat.
@@ -256,6 +259,9 @@ type call struct {
 	states []stateAt
 	// countdown: show the time left, because the provider caps the call.
 	countdown bool
+	// reports holds what the agent reported and the call has not yet
+	// made an event of (agentmetrics.go).
+	reports agentReports
 }
 
 func newCall(o Options) *call {
@@ -394,6 +400,9 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	}
 	c.result.Stats = c.stats(snd)
 	c.emit(event.Event{Type: event.Stats, Stats: &c.result.Stats})
+	if note := latencyNote(c.result.Stats); note != "" {
+		c.o.Status(note)
+	}
 	reason := c.result.Reason
 	if endErr != nil {
 		reason = endErr.Error()
@@ -435,6 +444,7 @@ func (c *call) stats(s *sender) event.CallStats {
 			st.ReplyLatencyMS = d.Milliseconds()
 		}
 	}
+	st.AgentE2ELatencyMS = c.agentE2E()
 	if ps, ok := c.o.Output.(audio.PlayoutReporter); ok {
 		st.PlaybackUnderrun, st.PlaybackOverrun = ps.PlayoutStats()
 	}

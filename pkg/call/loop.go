@@ -196,6 +196,8 @@ func (c *call) handle(ev room.Event) error {
 		c.result.Reason = "disconnected by the server: " + e.Reason
 		return failure.Newf(failure.Connect, "the connection to the room was lost (%s)", e.Reason).
 			WithHint("the server ended the call or the network failed; the output files hold everything received until then")
+	case room.AgentChatItem:
+		c.onAgentItem(e)
 	case room.Warning:
 		c.o.Status("warning: " + e.Message)
 	}
