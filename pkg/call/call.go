@@ -262,6 +262,8 @@ type call struct {
 	// reports holds what the agent reported and the call has not yet
 	// made an event of (agentmetrics.go).
 	reports agentReports
+	// playout is what the speaker's buffer reported last (warnings.go).
+	playout playoutWatch
 }
 
 func newCall(o Options) *call {

@@ -88,6 +88,7 @@ func (c *call) loop(ctx context.Context, rm Room, joinedAt time.Time, maxDur tim
 			tick.Reset(tickEvery)
 			now := c.now()
 			c.applyChanges(c.store.Tick(now))
+			c.checkPlayout(now)
 			if c.countdown {
 				if msg := left.note(maxDur - now.Sub(joinedAt)); msg != "" {
 					c.o.Status(msg)
@@ -199,7 +200,7 @@ func (c *call) handle(ev room.Event) error {
 	case room.AgentChatItem:
 		c.onAgentItem(e)
 	case room.Warning:
-		c.o.Status("warning: " + e.Message)
+		c.warn(event.WarnMedia, e.Message)
 	}
 	return nil
 }

@@ -63,8 +63,14 @@ const (
 
 // Kinds of Warning events.
 const (
+	// WarnDevice: a sound device went quiet and was restarted, or could
+	// not be.
 	WarnDevice = "device"
+	// WarnBuffer: the agent's playback ran dry in the middle of its
+	// speech (underrun) or fell behind and dropped audio (overrun).
 	WarnBuffer = "buffer"
+	// WarnMedia: the agent's audio could not be received or decoded.
+	WarnMedia = "media"
 )
 
 // States of Mute events.

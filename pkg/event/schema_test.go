@@ -153,7 +153,7 @@ func TestSchemaEnums(t *testing.T) {
 	}
 	for name, want := range map[string][]string{
 		"connectionState": {event.ConnReconnecting, event.ConnReconnected},
-		"warningKind":     {event.WarnDevice, event.WarnBuffer},
+		"warningKind":     {event.WarnDevice, event.WarnBuffer, event.WarnMedia},
 		"muteState":       {event.MuteOn, event.MuteOff},
 		"speaker":         {event.SpeakerUser, event.SpeakerAgent},
 		"errorKind":       kinds,
