@@ -87,6 +87,7 @@ func TestSchemaRealCall(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit code %d\nstderr:\n%s\nstdout:\n%s", r.code, r.stderr, r.stdout)
 	}
+	t.Logf("stdout:\n%s", r.stdout)
 	if n := checkSchema(t, sch, r.stdout); n < 8 {
 		t.Errorf("only %d events:\n%s", n, r.stdout)
 	}
@@ -169,6 +170,7 @@ func TestSchemaFailingCall(t *testing.T) {
 			if r.code != tc.code {
 				t.Fatalf("exit code %d, want %d\nstderr:\n%s", r.code, tc.code, r.stderr)
 			}
+			t.Logf("stdout:\n%s", r.stdout)
 			if n := checkSchema(t, sch, r.stdout); n == 0 {
 				t.Fatalf("no events on stdout; stderr:\n%s", r.stderr)
 			}

@@ -270,3 +270,30 @@ func TestSchemaRejects(t *testing.T) {
 		}
 	}
 }
+
+// The README's example lines follow the schema: the documentation cannot
+// drift from it unnoticed.
+func TestSchemaAcceptsReadmeExamples(t *testing.T) {
+	sch := compileSchema(t)
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for i, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, `{"v":`) {
+			continue
+		}
+		if err := validateLine(sch, []byte(line)); err != nil {
+			t.Errorf("README.md line %d rejected: %s\n%v", i+1, line, err)
+		}
+		var e event.Event
+		_ = json.Unmarshal([]byte(line), &e)
+		seen[string(e.Type)] = true
+	}
+	for _, typ := range declaredTypes(t) {
+		if !seen[typ] {
+			t.Errorf("the README has no example of %s", typ)
+		}
+	}
+}
