@@ -9,6 +9,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -294,6 +295,51 @@ func TestSchemaAcceptsReadmeExamples(t *testing.T) {
 	for _, typ := range declaredTypes(t) {
 		if !seen[typ] {
 			t.Errorf("the README has no example of %s", typ)
+		}
+	}
+}
+
+// Every field event.Event (and the structs it holds) can print is allowed
+// by the schema for at least one type: a field added to the Go types
+// without the schema would make real output invalid.
+func TestSchemaKnowsEveryField(t *testing.T) {
+	b, err := os.ReadFile(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Defs map[string]struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	union := func(prefix string) map[string]bool {
+		names := map[string]bool{}
+		for name, d := range doc.Defs {
+			if strings.HasPrefix(name, prefix) {
+				for p := range d.Properties {
+					names[p] = true
+				}
+			}
+		}
+		return names
+	}
+	for _, tc := range []struct {
+		v       any
+		allowed map[string]bool
+	}{
+		{event.Event{}, union("event_")},
+		{event.CallStats{}, union("stats")},
+		{event.AgentTurnMetrics{}, union("agentTurnMetrics")},
+	} {
+		rt := reflect.TypeOf(tc.v)
+		for i := range rt.NumField() {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			if name != "" && name != "-" && !tc.allowed[name] {
+				t.Errorf("%s.%s prints %q, which the schema allows nowhere", rt.Name(), rt.Field(i).Name, name)
+			}
 		}
 	}
 }
