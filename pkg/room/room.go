@@ -8,7 +8,8 @@
 // Goroutines, and who ends them:
 //   - the SDK's own (signalling, peer connections, data channels): ended by
 //     Close, which disconnects.
-//   - one reader per incoming text stream, started by the SDK for our
+//   - one reader per incoming text stream, and per byte stream on
+//     lk.agent.session (agentmetrics.go), started by the SDK for our
 //     handler: it reads chunks as they arrive and ends when the stream
 //     closes, or when Close makes the SDK close every open stream.
 //   - one decoder per subscribed agent audio track (PCMRemoteTrack): ended
