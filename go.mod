@@ -15,6 +15,7 @@ require (
 	github.com/livekit/server-sdk-go/v2 v2.18.1
 	github.com/mewkiz/flac v1.0.14
 	github.com/pion/webrtc/v4 v4.2.15
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
 	golang.org/x/sys v0.49.0

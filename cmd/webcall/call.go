@@ -179,15 +179,8 @@ func runCall(ctx context.Context, o *callOptions) error {
 	defer render.Close()
 	status := newStatus(s, o.quiet, render)
 
-	// The microphone and speaker (deviceflags.go), opened before
-	// connecting so that a missing device costs nothing.
-	aud, callCtx, err := o.devices.openAudio(ctx, o.input, o.output, agentOut, deviceLogger(s, o.verbose), status.print)
-	if err != nil {
-		return err
-	}
-	defer aud.Close()
-
-	// The call's events and the mute key's come from two goroutines.
+	// The call's events, the mute key's and the devices' warnings come
+	// from three goroutines.
 	var renderMu sync.Mutex
 	show := func(e event.Event) {
 		renderMu.Lock()
@@ -197,6 +190,18 @@ func runCall(ctx context.Context, o *callOptions) error {
 		}
 		_ = s.flushOut()
 	}
+	warn := func(kind, msg string) {
+		status.warning(event.Event{Type: event.Warning, TimeMS: time.Since(start).Milliseconds(), Kind: kind, Message: msg}, show)
+	}
+
+	// The microphone and speaker (deviceflags.go), opened before
+	// connecting so that a missing device costs nothing.
+	aud, callCtx, err := o.devices.openAudio(ctx, o.input, o.output, agentOut, deviceLogger(s, o.verbose), status.print, warn)
+	if err != nil {
+		return err
+	}
+	defer aud.Close()
+
 	// On a terminal: the m key mutes the microphone (keys.go), and a row
 	// below the transcript shows the levels (meter.go).
 	stopKeys := startMuteKey(s, aud.Gate, status.print, func(muted bool) {
@@ -217,8 +222,12 @@ func runCall(ctx context.Context, o *callOptions) error {
 		Output:      output,
 		Recorder:    rec,
 		Events: func(e event.Event) {
-			if e.Type == event.Connected {
+			switch e.Type {
+			case event.Connected:
 				connected = true
+			case event.Warning:
+				status.warning(e, show)
+				return
 			}
 			show(e)
 		},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/webcall-cli/webcall/pkg/audio"
 	"github.com/webcall-cli/webcall/pkg/audio/device"
+	"github.com/webcall-cli/webcall/pkg/event"
 	"github.com/webcall-cli/webcall/pkg/failure"
 )
 
@@ -90,12 +91,13 @@ type callAudio struct {
 // openAudio opens the devices --input and --output ask for, with the device
 // flags. file is the --output WAV writer (nil when --output is not a file).
 // The returned context is ctx, cancelled if the speaker is lost mid-call;
-// the call must run under it and pass its error through result.
+// the call must run under it and pass its error through result. A device
+// that went quiet and was restarted is reported to warn.
 //
 // A speaker that is only the default (no --output speaker) is best
 // effort when the input is a file: a scripted call on a machine without
 // audio devices (CI) runs without playing the agent, and says so.
-func (d *deviceOptions) openAudio(ctx context.Context, input, output string, file audio.Sink, log *slog.Logger, status func(string)) (*callAudio, context.Context, error) {
+func (d *deviceOptions) openAudio(ctx context.Context, input, output string, file audio.Sink, log *slog.Logger, status func(string), warn func(kind, msg string)) (*callAudio, context.Context, error) {
 	mic, speaker := usesMic(input), usesSpeaker(output)
 	a := &callAudio{Output: file}
 	if !mic && !speaker {
@@ -106,7 +108,7 @@ func (d *deviceOptions) openAudio(ctx context.Context, input, output string, fil
 		Playback: speaker, Output: d.outputDevice,
 		EchoCancel: !d.noAEC, HalfDuplex: d.halfDuplex,
 		Log:       log,
-		Restarted: func(silent time.Duration, err error) { status(restartedMessage(silent, err)) },
+		Restarted: func(silent time.Duration, err error) { warn(event.WarnDevice, restartedMessage(silent, err)) },
 	}
 	dev, err := device.Open(ctx, cfg)
 	if err != nil && speaker && output == "" {
@@ -208,7 +210,7 @@ func (s *speakerOut) PlayoutStats() (underruns, overruns int64) { return s.speak
 // Close does nothing: callAudio.Close closes the speaker, after the call.
 func (s *speakerOut) Close() error { return nil }
 
-// restartedMessage is the status line for a stalled audio stream that was
+// restartedMessage is the warning for a stalled audio stream that was
 // restarted: a kiosk's operator reading the log should see it happen.
 func restartedMessage(silent time.Duration, err error) string {
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/webcall-cli/webcall/pkg/event"
 	"github.com/webcall-cli/webcall/pkg/transcript"
 )
 
@@ -41,6 +42,15 @@ func (st *statusLine) print(msg string) {
 
 // log shows a message even with --quiet: something went wrong.
 func (st *statusLine) log(msg string) { st.write(msg) }
+
+// warning is the one place a warning event (the call's, or a device's)
+// is shown: as a status line, even with --quiet, and through show in the
+// event stream. The terminal renderers draw no warning events, so a
+// terminal shows each once; --format json carries it as well.
+func (st *statusLine) warning(e event.Event, show func(event.Event)) {
+	st.log("warning: " + e.Message)
+	show(e)
+}
 
 func (st *statusLine) write(msg string) {
 	st.mu.Lock()

@@ -104,6 +104,7 @@ func (s *session) playout(ctx context.Context, clip *audio.Clip, text string, an
 		if !firstAudible.IsZero() {
 			s.record(Fact{Kind: FactReplyStopped, At: lastAudible, Text: spoken.String(), Interrupted: interrupted},
 				"last_audible_at", lastAudible, "interrupted", interrupted, "said", spoken.String())
+			s.reportReply(spoken.String(), firstAudible, lastAudible, answers, interrupted)
 		}
 	}
 	if ctx.Err() != nil {

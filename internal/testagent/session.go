@@ -352,6 +352,7 @@ func (s *session) hear(hf heardFrame) {
 		now := time.Now()
 		s.record(Fact{Kind: FactSpeechEnded, At: now, LastVoicedAt: s.lastVoiced, Text: s.utt.text},
 			"speech", ev.speech, "heard", s.utt.text, "last_voiced_at", s.lastVoiced, "detected_at", now)
+		s.reportUserTurn(s.utt.text, s.lastVoiced, now)
 		s.owed = append(s.owed, turn{heard: s.utt.text, endedAt: s.lastVoiced})
 		s.utt = nil
 		if !s.playing && s.thinkC == nil {

@@ -191,6 +191,9 @@ type Result struct {
 	AgentTurns int
 	// Pacing is how truly the user's audio was paced.
 	Pacing Pacing
+	// AgentMetrics are the figures the agent reported about its replies,
+	// in order (agentmetrics.go).
+	AgentMetrics []event.AgentTurnMetrics
 }
 
 // ChatMessage is one chat message on lk.chat.
@@ -257,6 +260,11 @@ type call struct {
 	states []stateAt
 	// countdown: show the time left, because the provider caps the call.
 	countdown bool
+	// reports holds what the agent reported and the call has not yet
+	// made an event of (agentmetrics.go).
+	reports agentReports
+	// playout is what the speaker's buffer reported last (warnings.go).
+	playout playoutWatch
 }
 
 func newCall(o Options) *call {
@@ -396,6 +404,9 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	}
 	c.result.Stats = c.stats(snd)
 	c.emit(event.Event{Type: event.Stats, Stats: &c.result.Stats})
+	if note := latencyNote(c.result.Stats); note != "" {
+		c.o.Status(note)
+	}
 	reason := c.result.Reason
 	if endErr != nil {
 		reason = endErr.Error()
@@ -437,6 +448,7 @@ func (c *call) stats(s *sender) event.CallStats {
 			st.ReplyLatencyMS = d.Milliseconds()
 		}
 	}
+	st.AgentE2ELatencyMS = c.agentE2E()
 	if ps, ok := c.o.Output.(audio.PlayoutReporter); ok {
 		st.PlaybackUnderrun, st.PlaybackOverrun = ps.PlayoutStats()
 	}

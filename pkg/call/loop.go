@@ -88,6 +88,7 @@ func (c *call) loop(ctx context.Context, rm Room, joinedAt time.Time, maxDur tim
 			tick.Reset(tickEvery)
 			now := c.now()
 			c.applyChanges(c.store.Tick(now))
+			c.checkPlayout(now)
 			if c.countdown {
 				if msg := left.note(maxDur - now.Sub(joinedAt)); msg != "" {
 					c.o.Status(msg)
@@ -196,8 +197,10 @@ func (c *call) handle(ev room.Event) error {
 		c.result.Reason = "disconnected by the server: " + e.Reason
 		return failure.Newf(failure.Connect, "the connection to the room was lost (%s)", e.Reason).
 			WithHint("the server ended the call or the network failed; the output files hold everything received until then")
+	case room.AgentChatItem:
+		c.onAgentItem(e)
 	case room.Warning:
-		c.o.Status("warning: " + e.Message)
+		c.warn(event.WarnMedia, e.Message)
 	}
 	return nil
 }

@@ -63,8 +63,14 @@ const (
 
 // Kinds of Warning events.
 const (
+	// WarnDevice: a sound device went quiet and was restarted, or could
+	// not be.
 	WarnDevice = "device"
+	// WarnBuffer: the agent's playback ran dry in the middle of its
+	// speech (underrun) or fell behind and dropped audio (overrun).
 	WarnBuffer = "buffer"
+	// WarnMedia: the agent's audio could not be received or decoded.
+	WarnMedia = "media"
 )
 
 // States of Mute events.
@@ -119,25 +125,42 @@ type Event struct {
 	Metrics *AgentTurnMetrics `json:"metrics,omitempty"`
 }
 
-// AgentTurnMetrics are what an agent reported about one of its turns, in
-// milliseconds; fields it did not report are omitted. Source names what
-// the agent sent them in (a topic or attribute), so that figures from
+// AgentTurnMetrics are what an agent reported about one of its replies,
+// in milliseconds; fields it did not report are omitted. Source names what
+// the agent sent them on (SourceAgentSession), so that figures from
 // different agent frameworks are not confused.
+//
+// LiveKit Agents (Python and Node) report them in the metrics of the
+// conversation items they add to the chat history: the user's message
+// carries the transcription and end-of-turn delays, the agent's reply the
+// model, synthesis and end-to-end figures. One AgentTurnMetrics puts a
+// reply's figures together with those of the user message it answered.
 type AgentTurnMetrics struct {
 	Source string `json:"source"`
-	// SpeechID ties the figures to one reply, where the agent names it.
-	SpeechID string `json:"speech_id,omitempty"`
-	// EndOfUtteranceMS: from the end of the user's speech to the agent's
-	// decision that the turn was over.
-	EndOfUtteranceMS *float64 `json:"end_of_utterance_ms,omitempty"`
+	// ItemID is the agent's id of the reply's chat item, tying the figures
+	// to one reply.
+	ItemID string `json:"item_id,omitempty"`
+	// Interrupted: the user cut the reply short.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// TranscriptionDelayMS: from the end of the user's speech to its
+	// final transcript.
+	TranscriptionDelayMS *float64 `json:"transcription_delay_ms,omitempty"`
+	// EndOfTurnMS: from the end of the user's speech to the agent's
+	// decision that the user's turn was over.
+	EndOfTurnMS *float64 `json:"end_of_turn_ms,omitempty"`
 	// LLMTTFTMS: the language model's time to first token.
 	LLMTTFTMS *float64 `json:"llm_ttft_ms,omitempty"`
 	// TTSTTFBMS: the speech synthesizer's time to first byte.
 	TTSTTFBMS *float64 `json:"tts_ttfb_ms,omitempty"`
 	// E2ELatencyMS: the agent's own end-to-end figure, from the end of the
-	// user's speech to its first audio out.
+	// user's speech (as its voice activity detector saw it) to its first
+	// audio out.
 	E2ELatencyMS *float64 `json:"e2e_latency_ms,omitempty"`
 }
+
+// SourceAgentSession is the Source of figures read from LiveKit Agents'
+// session messages (the lk.agent.session byte-stream topic).
+const SourceAgentSession = "lk.agent.session"
 
 // CallStats are the numbers reported at the end of a call.
 type CallStats struct {
@@ -153,6 +176,11 @@ type CallStats struct {
 	ReplyLatencyMS   int64 `json:"reply_latency_ms,omitempty"`
 	PlaybackUnderrun int64 `json:"playback_underruns,omitempty"`
 	PlaybackOverrun  int64 `json:"playback_overruns,omitempty"`
+	// AgentE2ELatencyMS is the agent's own figure for the same reply
+	// (AgentTurnMetrics.E2ELatencyMS), when it reported one: beside
+	// ReplyLatencyMS, it shows how much of the wait the network and the
+	// client's playout added.
+	AgentE2ELatencyMS *float64 `json:"agent_e2e_latency_ms,omitempty"`
 }
 
 // Bool returns a pointer to b, for Final.

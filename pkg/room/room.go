@@ -8,7 +8,8 @@
 // Goroutines, and who ends them:
 //   - the SDK's own (signalling, peer connections, data channels): ended by
 //     Close, which disconnects.
-//   - one reader per incoming text stream, started by the SDK for our
+//   - one reader per incoming text stream, and per byte stream on
+//     lk.agent.session (agentmetrics.go), started by the SDK for our
 //     handler: it reads chunks as they arrive and ends when the stream
 //     closes, or when Close makes the SDK close every open stream.
 //   - one decoder per subscribed agent audio track (PCMRemoteTrack): ended
@@ -112,6 +113,9 @@ func Join(ctx context.Context, cfg Config) (*Room, error) {
 	// join is missed.
 	if err := r.sdk.RegisterTextStreamHandler(TopicTranscription, r.onTextStream); err != nil {
 		return nil, fmt.Errorf("register transcription handler: %w", err)
+	}
+	if err := r.sdk.RegisterByteStreamHandler(TopicAgentSession, r.onSessionStream); err != nil {
+		return nil, fmt.Errorf("register agent session handler: %w", err)
 	}
 
 	joinCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
