@@ -53,7 +53,10 @@ func wrapWords(text string, first, rest int) []string {
 		line.WriteString(word)
 		used = w
 	}
-	return append(lines, line.String())
+	if used > 0 || len(lines) == 0 {
+		lines = append(lines, line.String())
+	}
+	return lines
 }
 
 // cutColumns splits s after the longest start that fits in cols columns;
