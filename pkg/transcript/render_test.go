@@ -180,7 +180,9 @@ type screen struct {
 	row, col int
 }
 
-func newScreen(width int) *screen { return &screen{width: width, rows: [][]rune{nil}, soft: []bool{false}} }
+func newScreen(width int) *screen {
+	return &screen{width: width, rows: [][]rune{nil}, soft: []bool{false}}
+}
 
 // resize makes the screen width columns wide, as a terminal that cuts its
 // rows (reflow false: xterm) or one that re-wraps its lines (reflow true:
