@@ -3,6 +3,7 @@ package transcript
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,6 +17,9 @@ import (
 type ttyScene struct {
 	tty   *TTY
 	width int
+	// onResize, if set, makes the terminal as wide as width, before the
+	// TTY draws at that width.
+	onResize func(width int)
 }
 
 type ttyStep struct {
@@ -50,6 +54,9 @@ func ttyTick(d time.Duration) ttyStep {
 func resize(width int) ttyStep {
 	return ttyStep{fmt.Sprint("terminal now ", width, " columns, then a tick"), func(s *ttyScene) error {
 		s.width = width
+		if s.onResize != nil {
+			s.onResize(width)
+		}
 		return s.tty.Tick(s.tty.call.elapsed + time.Second)
 	}}
 }
@@ -148,6 +155,7 @@ var ttyScenarios = []ttyScenario{
 	}},
 	{name: "a width change between draws", width: 40, steps: []ttyStep{
 		render(connected), render(agentJoined), render(state(450, "listening")),
+		render(tr(900, user, "u1", "What is the weather?", true)),
 		footer("mic ▁▃▅ -23 dB   agent ▁▁▁  -∞ dB"),
 		render(tr(1000, agent, "a1", "It is sunny and 21 degrees in Paris today", false)),
 		// Narrower: the rows drawn at 40 columns are counted at 24.
@@ -183,10 +191,11 @@ var ttyScenarios = []ttyScenario{
 }
 
 // runScenario plays sc on a TTY writing to out, calling after(i) once
-// step i has been done.
-func runScenario(t *testing.T, sc ttyScenario, color bool, out interface{ Write([]byte) (int, error) }, after func(i int, s *ttyScene)) {
+// step i has been done, and onResize (if not nil) when the terminal is
+// resized.
+func runScenario(t *testing.T, sc ttyScenario, color bool, out io.Writer, onResize func(int), after func(i int, s *ttyScene)) {
 	t.Helper()
-	s := &ttyScene{width: sc.width}
+	s := &ttyScene{width: sc.width, onResize: onResize}
 	s.tty = NewTTY(out, TTYOptions{Width: func() int { return s.width }, Color: color, StatusRow: true, Limit: sc.limit})
 	for i, step := range sc.steps {
 		if err := step.do(s); err != nil {
@@ -216,7 +225,7 @@ func TestTTYSequencesGolden(t *testing.T) {
 			for _, sc := range ttyScenarios {
 				fmt.Fprintf(&rendered, "═══ %s (%d columns)\n", sc.name, sc.width)
 				out.Reset()
-				runScenario(t, sc, color, &out, func(i int, s *ttyScene) {
+				runScenario(t, sc, color, &out, nil, func(i int, s *ttyScene) {
 					fmt.Fprintf(&rendered, "── %s\n", sc.steps[i].name)
 					rendered.WriteString(escapeTerminal(out.Bytes()))
 					if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
@@ -239,7 +248,7 @@ func TestTTYSequencesGolden(t *testing.T) {
 func TestTTYNotDrawn(t *testing.T) {
 	sc := ttyScenarios[len(ttyScenarios)-2]
 	var out bytes.Buffer
-	runScenario(t, sc, true, &out, nil)
+	runScenario(t, sc, true, &out, nil, nil)
 	if out.Len() > 0 {
 		t.Errorf("%s: wrote %q", sc.name, out.Bytes())
 	}
