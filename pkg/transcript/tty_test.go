@@ -345,3 +345,45 @@ func TestRowsAt(t *testing.T) {
 		}
 	}
 }
+
+// chatCall mixes chat messages with captions and the events that neither
+// Plain nor the TTY show.
+var chatCall = []event.Event{
+	connected,
+	chat(100, user, "Hello there,\nagent"),
+	{Type: event.Warning, TimeMS: 150, Kind: event.WarnBuffer, Message: "playback ran dry"},
+	tr(200, user, "u1", "and now I speak", false),
+	tr(300, user, "u1", "and now I speak aloud", true),
+	{Type: event.AgentMetrics, TimeMS: 350, Metrics: &event.AgentTurnMetrics{Source: "lk.agent.events"}},
+	chat(400, agent, "\x1b[2JI read you, and I hear you too: both arrive, and this line is long."),
+	chat(500, agent, " \n "), // nothing to say: no line
+	chat(600, "", "from nobody in particular"),
+}
+
+// Plain writes chat lines labelled apart from captions, sanitized as
+// captions are, and nothing for warnings or the agent's metrics.
+func TestPlainChat(t *testing.T) {
+	var out bytes.Buffer
+	renderAll(t, NewPlain(&out), chatCall)
+	want := "you (chat): Hello there, agent\n" +
+		"you: and now I speak aloud\n" +
+		"agent (chat): [2JI read you, and I hear you too: both arrive, and this line is long.\n" +
+		"? (chat): from nobody in particular\n"
+	if got := out.String(); got != want {
+		t.Errorf("Plain wrote:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// The TTY shows the same lines as Plain, wrapped (a TTY changes
+// decoration, never content).
+func TestTTYChatSameAsPlain(t *testing.T) {
+	var plain bytes.Buffer
+	renderAll(t, NewPlain(&plain), chatCall)
+	for _, color := range []bool{true, false} {
+		scr := newScreen(40)
+		renderAll(t, NewTTY(scr, TTYOptions{Width: func() int { return 40 }, Color: color, StatusRow: true}), chatCall)
+		if got := unwrap(scr.text()); got != plain.String() {
+			t.Errorf("color=%v: the screen, wrapped lines joined:\n%s\nwant what Plain prints:\n%s", color, got, plain.String())
+		}
+	}
+}
