@@ -367,20 +367,20 @@ func (t *TTY) appendLive(b []byte) []byte {
 		t.shownStatus = plainText(row)
 	}
 	if t.input != "" {
-		const prompt = "type › "
-		text := fitTail(t.input+"▏", max(cols-textWidth(prompt), 1))
-		if cols < textWidth(prompt)+2 {
-			b = t.appendRow(b, fitTail(prompt+t.input+"▏", cols), "")
-		} else {
-			if t.opts.Color {
-				b = append(b, sgrDim+prompt+sgrReset...)
-			} else {
-				b = append(b, prompt...)
-			}
-			b = append(b, text...)
-			b = append(b, '\n')
-			t.drawn = append(t.drawn, prompt+text)
+		const prompt, caret = "type › ", "▏"
+		room := cols - textWidth(prompt)
+		if room < 2 {
+			return t.appendRow(b, fitTail(prompt+t.input+caret, cols), "")
 		}
+		text := fitTail(t.input+caret, room)
+		if t.opts.Color {
+			b = append(b, sgrDim+prompt+sgrReset...)
+		} else {
+			b = append(b, prompt...)
+		}
+		b = append(b, text...)
+		b = append(b, '\n')
+		t.drawn = append(t.drawn, prompt+text)
 	}
 	return b
 }
