@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/webcall-cli/webcall/internal/golden"
 	"github.com/webcall-cli/webcall/pkg/event"
@@ -439,8 +440,15 @@ func TestTTYNarrowTerminal(t *testing.T) {
 	for _, width := range []int{1, 3, 8, 12} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			scr := newScreen(width)
-			tty := NewTTY(scr, TTYOptions{Width: func() int { return width }, Color: true})
+			tty := NewTTY(scr, TTYOptions{Width: func() int { return width }, Color: true, StatusRow: true, Limit: time.Minute})
+			if err := tty.SetInput("typing something long"); err != nil {
+				t.Fatal(err)
+			}
+			if err := tty.SetFooter("mic ▁▃▅ -23 dB   agent ▁▁▁  -∞ dB"); err != nil {
+				t.Fatal(err)
+			}
 			for _, e := range []event.Event{
+				{Type: event.Connected, TimeMS: 10},
 				tr(0, agent, "a1", "a fairly long interim caption", false),
 				tr(1, user, "u1", "and another", false),
 				tr(2, agent, "a1", "a fairly long interim caption, longer", false),
@@ -451,7 +459,10 @@ func TestTTYNarrowTerminal(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// Nothing of the live rows is left: the screen is what the
+			if err := tty.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// Nothing of the live area is left: the screen is what the
 			// finals alone draw.
 			alone := newScreen(width)
 			finals := NewTTY(alone, TTYOptions{Width: func() int { return width }})
