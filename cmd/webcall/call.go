@@ -212,8 +212,8 @@ func runCall(ctx context.Context, o *callOptions) error {
 		show(event.Event{Type: event.Mute, TimeMS: time.Since(start).Milliseconds(), State: state})
 	})
 	defer stopKeys()
-	input, output, stopMeter := startLevelMeter(o, render, aud)
-	defer stopMeter()
+	input, output, stopLive := startLiveArea(o, render, aud, func() time.Duration { return time.Since(start) })
+	defer stopLive()
 
 	res, err := call.Run(callCtx, call.Options{
 		Credentials: src,
@@ -246,7 +246,7 @@ func runCall(ctx context.Context, o *callOptions) error {
 		Start:  start,
 	})
 	stopKeys()
-	stopMeter()
+	stopLive()
 	err = aud.result(err)
 	if connected {
 		for _, w := range outputs {
@@ -274,7 +274,10 @@ func newRenderer(o *callOptions, start time.Time) (transcript.Renderer, error) {
 	case o.format == "json":
 		return &jsonRenderer{Renderer: transcript.NewJSON(o.io.Out), start: start}, nil
 	case o.io.OutTTY:
-		return transcript.NewTTY(o.io.Out, transcript.TTYOptions{Width: o.io.Width, Color: o.io.Color}), nil
+		return transcript.NewTTY(o.io.Out, transcript.TTYOptions{
+			Width: o.io.Width, Color: o.io.Color,
+			StatusRow: !o.quiet, Limit: o.maxDuration,
+		}), nil
 	default:
 		return transcript.NewPlain(o.io.Out), nil
 	}

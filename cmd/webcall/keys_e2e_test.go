@@ -278,7 +278,7 @@ func TestLevelMeterOnATerminal(t *testing.T) {
 	}
 
 	c.press(t, "m")
-	c.waitOutput(t, at, regexp.MustCompile(`microphone muted(.|\n)*mic [▁-█]{5} .*\[muted\]`), 10*time.Second)
+	c.waitOutput(t, at, regexp.MustCompile(`microphone muted(.|\n)*muted[^\n]* [0-9]+:[0-9]{2}[^\n]*   mic [▁-█]{5} `), 10*time.Second)
 	out := c.hangUp(t)
 	checkHungUp(t, out)
 	noLibraryNoise(t, out)

@@ -4,26 +4,23 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/webcall-cli/webcall/pkg/audio"
-	"github.com/webcall-cli/webcall/pkg/audio/device"
-	"github.com/webcall-cli/webcall/pkg/transcript"
 )
 
-// The level meter: on a terminal, a call through the microphone shows a
-// row below the transcript with the levels of what the microphone sends
+// The level meter: on a terminal, a call through the microphone ends the
+// status row (livearea.go) with the levels of what the microphone sends
 // and of what the agent says, as a short history and a number:
 //
-//	mic ▁▃▅▇▅ -23 dB   agent ▁▁▁▁▁  -∞ dB  [muted]
+//	mic ▁▃▅▇▅ -23 dB   agent ▁▁▁▁▁  -∞ dB
 //
-// One goroutine redraws it every meterInterval; the call command starts it
-// with startLevelMeter and ends it with the returned stop function, which
-// waits for it and removes the row.
+// The live area's goroutine takes a reading every meterInterval; whether
+// the microphone is muted is the status row's to say, from the mute
+// events.
 
 const (
-	// meterInterval is how often the row is redrawn: often enough to
+	// meterInterval is how often a reading is taken: often enough to
 	// follow speech, rarely enough to cost nothing.
 	meterInterval = 200 * time.Millisecond
 	// meterHistory is how many readings each side shows: one second.
@@ -39,13 +36,12 @@ var meterBlocks = []rune("▁▂▃▄▅▆▇█")
 // levelMeter holds the two meters and the readings shown.
 type levelMeter struct {
 	mic, agent *audio.Meter
-	gate       *device.Gate // the microphone's mute; nil shows no [muted]
 
 	micLevels, agentLevels []float64 // the last readings, oldest first
 }
 
-func newLevelMeter(clock audio.Clock, gate *device.Gate) *levelMeter {
-	m := &levelMeter{mic: audio.NewMeter(clock), agent: audio.NewMeter(clock), gate: gate}
+func newLevelMeter(clock audio.Clock) *levelMeter {
+	m := &levelMeter{mic: audio.NewMeter(clock), agent: audio.NewMeter(clock)}
 	for range meterHistory {
 		m.micLevels = append(m.micLevels, audio.SilenceDBFS)
 		m.agentLevels = append(m.agentLevels, audio.SilenceDBFS)
@@ -53,69 +49,21 @@ func newLevelMeter(clock audio.Clock, gate *device.Gate) *levelMeter {
 	return m
 }
 
-// startLevelMeter starts the meter when the transcript is drawn live on a
-// terminal (the TTY renderer), the call talks through the microphone, and
-// progress is shown (no --quiet). It returns the input and output the
-// call should use, metered, and the function that stops the meter (it may
-// be called more than once). Otherwise it returns them unchanged and a
-// stop that does nothing.
-func startLevelMeter(o *callOptions, render transcript.Renderer, aud *callAudio) (audio.Source, audio.Sink, func()) {
-	tty, ok := render.(*transcript.TTY)
-	if !ok || o.quiet || aud.Input == nil {
-		return aud.Input, aud.Output, func() {}
-	}
-	m := newLevelMeter(nil, aud.Gate)
-	return &meteredSource{Source: aud.Input, meter: m.mic}, &meteredSink{meter: m.agent, out: aud.Output}, m.start(tty.SetFooter)
-}
-
-// start redraws the row with show until the returned stop, or until show
-// fails (the terminal is gone); stop removes the row.
-func (m *levelMeter) start(show func(string) error) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(meterInterval)
-		defer tick.Stop()
-		for {
-			if show(m.read()) != nil {
-				return
-			}
-			select {
-			case <-ctx.Done():
-				_ = show("")
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			cancel()
-			<-done
-		})
-	}
-}
-
 // read takes a reading of both meters and returns the row to show.
 func (m *levelMeter) read() string {
 	m.micLevels = append(m.micLevels[1:], m.mic.Level())
 	m.agentLevels = append(m.agentLevels[1:], m.agent.Level())
-	return meterRow(m.micLevels, m.agentLevels, m.gate != nil && m.gate.Muted())
+	return meterRow(m.micLevels, m.agentLevels)
 }
 
 // meterRow formats the row: each side's readings, oldest first, as
 // blocks, then its last reading in dB.
-func meterRow(mic, agent []float64, muted bool) string {
+func meterRow(mic, agent []float64) string {
 	var b strings.Builder
 	b.WriteString("mic ")
 	writeLevels(&b, mic)
 	b.WriteString("   agent ")
 	writeLevels(&b, agent)
-	if muted {
-		b.WriteString("  [muted]")
-	}
 	return b.String()
 }
 

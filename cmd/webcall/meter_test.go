@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"math"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,19 +16,17 @@ func TestMeterRow(t *testing.T) {
 	tests := []struct {
 		name       string
 		mic, agent []float64
-		muted      bool
 		want       string
 	}{
-		{"silence", silent, silent, false, "mic ▁▁▁  -∞ dB   agent ▁▁▁  -∞ dB"},
-		{"muted", silent, silent, true, "mic ▁▁▁  -∞ dB   agent ▁▁▁  -∞ dB  [muted]"},
-		{"speech rising", []float64{-70, -45, -23}, silent, false, "mic ▁▃▅ -23 dB   agent ▁▁▁  -∞ dB"},
-		{"agent speaking", silent, []float64{-12, -8, -5}, false, "mic ▁▁▁  -∞ dB   agent ▇▇█  -5 dB"},
-		{"scale ends", []float64{-60, -59, 0}, []float64{-0.4, -90, -119.6}, false, "mic ▁▁█   0 dB   agent █▁▁ -120 dB"},
-		{"a quiet room", []float64{-65.4}, []float64{-100}, false, "mic ▁ -65 dB   agent ▁ -100 dB"},
+		{"silence", silent, silent, "mic ▁▁▁  -∞ dB   agent ▁▁▁  -∞ dB"},
+		{"speech rising", []float64{-70, -45, -23}, silent, "mic ▁▃▅ -23 dB   agent ▁▁▁  -∞ dB"},
+		{"agent speaking", silent, []float64{-12, -8, -5}, "mic ▁▁▁  -∞ dB   agent ▇▇█  -5 dB"},
+		{"scale ends", []float64{-60, -59, 0}, []float64{-0.4, -90, -119.6}, "mic ▁▁█   0 dB   agent █▁▁ -120 dB"},
+		{"a quiet room", []float64{-65.4}, []float64{-100}, "mic ▁ -65 dB   agent ▁ -100 dB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := meterRow(tt.mic, tt.agent, tt.muted); got != tt.want {
+			if got := meterRow(tt.mic, tt.agent); got != tt.want {
 				t.Errorf("meterRow = %q, want %q", got, tt.want)
 			}
 		})
@@ -76,7 +72,7 @@ func (s frames) Close() error                                     { return nil }
 func TestLevelMeterReadings(t *testing.T) {
 	clock := fakeclock.New(t, time.Unix(1000, 0))
 	gate := device.NewGate(frames{tone(-20)}, false)
-	m := newLevelMeter(clock, gate)
+	m := newLevelMeter(clock)
 	mic := &meteredSource{Source: gate, meter: m.mic}
 	agent := &meteredSink{meter: m.agent}
 	f := audio.NewFrame()
@@ -103,7 +99,7 @@ func TestLevelMeterReadings(t *testing.T) {
 		{"muted", func(t *testing.T) {
 			gate.SetMuted(true)
 			read(t)
-		}, "mic ▁▁▆▆▁  -∞ dB   agent ▁▁▁▇▁  -∞ dB  [muted]"},
+		}, "mic ▁▁▆▆▁  -∞ dB   agent ▁▁▁▇▁  -∞ dB"},
 	}
 	for _, s := range steps {
 		s.do(t)
@@ -160,32 +156,3 @@ func (p *playoutSink) Write(s []int16) error                     { p.written += 
 func (p *playoutSink) Flush()                                    { p.flushes++ }
 func (p *playoutSink) PlayoutStats() (underruns, overruns int64) { return 3, 4 }
 func (p *playoutSink) Close() error                              { p.closed = true; return nil }
-
-// The meter's goroutine draws the row at once, and its stop waits for it
-// and removes the row; a failing terminal ends it too.
-func TestLevelMeterStartStop(t *testing.T) {
-	rows := make(chan string, 100)
-	m := newLevelMeter(nil, device.NewGate(nil, true))
-	stop := m.start(func(row string) error { rows <- row; return nil })
-	if first := <-rows; !strings.HasPrefix(first, "mic ") || !strings.HasSuffix(first, "[muted]") {
-		t.Errorf("first row %q", first)
-	}
-	stop()
-	stop()
-	close(rows)
-	var last string
-	for r := range rows {
-		last = r
-	}
-	if last != "" {
-		t.Errorf("the last row drawn is %q, want the row removed", last)
-	}
-
-	failed := make(chan struct{})
-	stop = newLevelMeter(nil, nil).start(func(string) error {
-		close(failed)
-		return errors.New("terminal gone")
-	})
-	<-failed
-	stop() // returns: the goroutine has ended
-}

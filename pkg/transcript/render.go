@@ -44,6 +44,11 @@ func label(speaker string) string {
 	return oneLine(speaker)
 }
 
+// chatLabel names the writer of a chat message, set apart from what was
+// said aloud: "you (chat)", "agent (chat)". The TTY and Plain renderers
+// both use it.
+func chatLabel(speaker string) string { return label(speaker) + " (chat)" }
+
 // finalText returns the text of a final transcript event, and false for
 // any other event.
 func finalText(e event.Event) (string, bool) {

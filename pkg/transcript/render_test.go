@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/webcall-cli/webcall/internal/golden"
 	"github.com/webcall-cli/webcall/pkg/event"
@@ -176,10 +177,62 @@ func escapeTerminal(b []byte) string {
 type screen struct {
 	width    int
 	rows     [][]rune
+	soft     []bool // soft[i]: row i was wrapped onto row i+1 by the terminal
 	row, col int
 }
 
-func newScreen(width int) *screen { return &screen{width: width, rows: [][]rune{nil}} }
+func newScreen(width int) *screen {
+	return &screen{width: width, rows: [][]rune{nil}, soft: []bool{false}}
+}
+
+// resize makes the screen width columns wide, as a terminal that cuts its
+// rows (reflow false: xterm) or one that re-wraps its lines (reflow true:
+// VTE, kitty, tmux). The cursor must be at the start of a line, where the
+// TTY leaves it between draws.
+func (s *screen) resize(width int, reflow bool) {
+	if s.col != 0 {
+		panic("screen: resized with the cursor inside a line")
+	}
+	if !reflow {
+		for i, row := range s.rows {
+			if len(row) > width {
+				s.rows[i] = row[:width]
+			}
+			s.soft[i] = false
+		}
+		s.width = width
+		return
+	}
+	var lines [][]rune
+	cursorLine := -1
+	for i := 0; i < len(s.rows); i++ {
+		if i == s.row {
+			cursorLine = len(lines)
+		}
+		line := slices.Clone(s.rows[i])
+		for s.soft[i] && i+1 < len(s.rows) {
+			i++
+			line = append(line, s.rows[i]...)
+		}
+		lines = append(lines, line)
+	}
+	s.width = width
+	s.rows, s.soft, s.row = [][]rune{nil}, []bool{false}, 0
+	for i, line := range lines {
+		if i > 0 {
+			s.newline()
+		}
+		if i == cursorLine {
+			cursorRow := s.row
+			defer func() { s.row, s.col = cursorRow, 0 }()
+		}
+		for _, r := range line {
+			if r != 0 {
+				s.put(r)
+			}
+		}
+	}
+}
 
 func (s *screen) Write(p []byte) (int, error) {
 	in := []rune(string(p))
@@ -218,12 +271,14 @@ func (s *screen) newline() {
 	s.col = 0
 	for len(s.rows) <= s.row {
 		s.rows = append(s.rows, nil)
+		s.soft = append(s.soft, false)
 	}
 }
 
 func (s *screen) put(r rune) {
 	w := runeWidth(r)
 	if s.col+w > s.width {
+		s.soft[s.row] = true
 		s.newline()
 	}
 	line := s.rows[s.row]
@@ -258,6 +313,8 @@ func (s *screen) csi(params string, final rune) error {
 			s.rows[s.row] = s.rows[s.row][:s.col]
 		}
 		s.rows = s.rows[:s.row+1]
+		s.soft = s.soft[:s.row+1]
+		s.soft[s.row] = false
 	case 'm':
 	default:
 		return fmt.Errorf("screen: unexpected CSI %s%c", params, final)
@@ -288,14 +345,21 @@ func TestTTYScreen(t *testing.T) {
 			tty := NewTTY(scr, ttyOptions(color))
 			checkpoints := map[int]string{
 				4: "you: What is the weather\n",
-				// The agent's row shows its newest words; the user's
+				// The agent's interim wraps under its text; the user's
 				// interim has a row of its own.
 				12: "you: What is the weather in Paris?\n" +
-					tailRow("agent: ", "It is sunny and 21 degrees in Paris today, with a light breeze from the west.") +
+					"agent: It is sunny and 21 degrees in\n" +
+					"       Paris today, with a light breeze\n" +
+					"       from the west.\n" +
 					"you: Thanks\n",
+				// The escape sequence is shown as text, never obeyed.
 				14: "you: What is the weather in Paris?\n" +
-					"agent: It is sunny and 21 degrees in Paris today, with a light breeze from the west.\n" +
-					tailRow("you: ", "Thanks! [2J東京は晴れていますか、それとも雨ですか?"),
+					"agent: It is sunny and 21 degrees in\n" +
+					"       Paris today, with a light breeze\n" +
+					"       from the west.\n" +
+					"you: Thanks!\n" +
+					"     [2J東京は晴れていますか、それとも\n" +
+					"     雨ですか?\n",
 			}
 			for i, e := range callEvents {
 				if err := tty.Render(e); err != nil {
@@ -305,35 +369,36 @@ func TestTTYScreen(t *testing.T) {
 				if !ok {
 					continue
 				}
-				if got, want := scr.text(), onScreen(t, want, 40); got != want {
+				if got := scr.text(); got != want {
 					t.Errorf("screen after event %d:\n%s\nwant\n%s", i, got, want)
 				}
 			}
 			if err := tty.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := scr.text(), onScreen(t, plain.String(), 40); got != want {
-				t.Errorf("final screen:\n%s\nwant what Plain prints:\n%s", got, want)
+			if got, want := unwrap(scr.text()), plain.String(); got != want {
+				t.Errorf("final screen, wrapped lines joined:\n%s\nwant what Plain prints:\n%s", got, want)
 			}
 		})
 	}
 }
 
-// tailRow is a live row as a person reads it: the label, then an ellipsis
-// and as much of the end of text as fits in 39 columns.
-func tailRow(prefix, text string) string {
-	return prefix + fitTail(text, 39-textWidth(prefix)) + "\n"
-}
-
-// onScreen is how text looks when simply printed on a terminal of the
-// given width: long lines wrap.
-func onScreen(t *testing.T, text string, width int) string {
-	t.Helper()
-	scr := newScreen(width)
-	if _, err := scr.Write([]byte(text)); err != nil {
-		t.Fatal(err)
+// unwrap joins the lines of a screen that a TTY wrapped with a hanging
+// indent (they start with a space) to the line before.
+func unwrap(text string) string {
+	var b strings.Builder
+	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if i > 0 {
+			if strings.HasPrefix(line, " ") {
+				b.WriteByte(' ')
+				line = strings.TrimLeft(line, " ")
+			} else {
+				b.WriteByte('\n')
+			}
+		}
+		b.WriteString(line)
 	}
-	return scr.text()
+	return b.String() + "\n"
 }
 
 func TestTTYStatusWriter(t *testing.T) {
@@ -375,8 +440,15 @@ func TestTTYNarrowTerminal(t *testing.T) {
 	for _, width := range []int{1, 3, 8, 12} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			scr := newScreen(width)
-			tty := NewTTY(scr, TTYOptions{Width: func() int { return width }, Color: true})
+			tty := NewTTY(scr, TTYOptions{Width: func() int { return width }, Color: true, StatusRow: true, Limit: time.Minute})
+			if err := tty.SetInput("typing something long"); err != nil {
+				t.Fatal(err)
+			}
+			if err := tty.SetFooter("mic ▁▃▅ -23 dB   agent ▁▁▁  -∞ dB"); err != nil {
+				t.Fatal(err)
+			}
 			for _, e := range []event.Event{
+				{Type: event.Connected, TimeMS: 10},
 				tr(0, agent, "a1", "a fairly long interim caption", false),
 				tr(1, user, "u1", "and another", false),
 				tr(2, agent, "a1", "a fairly long interim caption, longer", false),
@@ -387,7 +459,19 @@ func TestTTYNarrowTerminal(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if got, want := scr.text(), onScreen(t, "agent: done\nyou: and another one\n", width); got != want {
+			if err := tty.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// Nothing of the live area is left: the screen is what the
+			// finals alone draw.
+			alone := newScreen(width)
+			finals := NewTTY(alone, TTYOptions{Width: func() int { return width }})
+			for _, e := range []event.Event{tr(3, agent, "a1", "done", true), tr(4, user, "u1", "and another one", true)} {
+				if err := finals.Render(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, want := scr.text(), alone.text(); got != want {
 				t.Errorf("screen:\n%q\nwant\n%q", got, want)
 			}
 		})
