@@ -89,6 +89,12 @@ func TestCompletionScripts(t *testing.T) {
 		script := completionScript(t, "fish")
 		shellRun(t, t.TempDir(), fish, "--no-config", "--no-execute", script)
 	})
+	t.Run("no descriptions", func(t *testing.T) {
+		with, without := runMain(t, nil, "completion", "fish"), runMain(t, nil, "completion", "fish", "--no-descriptions")
+		if without.code != 0 || !strings.Contains(without.stdout, "__completeNoDesc") || strings.Contains(with.stdout, "__completeNoDesc") {
+			t.Errorf("--no-descriptions: exit %d; the script should ask __completeNoDesc, and only then", without.code)
+		}
+	})
 	t.Run("powershell", func(t *testing.T) {
 		script, err := os.ReadFile(completionScript(t, "powershell"))
 		if err != nil {

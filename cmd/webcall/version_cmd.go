@@ -123,9 +123,10 @@ recorded one), the Go version, and the versions of the LiveKit Go SDK, the
 LiveKit protocol and pion/webrtc linked into this binary: what a bug report
 needs. webcall --version prints the same.`),
 		Example: strings.Trim(`
+  # What to paste into a bug report
   webcall version
 
-  # For a bug report or a script
+  # The LiveKit SDK's version, for a script
   webcall version --json | jq -r '.modules["github.com/livekit/server-sdk-go/v2"]'`, "\n"),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
