@@ -177,8 +177,8 @@ func registerCompletions(root *cobra.Command, getenv func(string) string, listDe
 			if fn, ok := args[c.CommandPath()]; ok {
 				c.ValidArgsFunction = fn
 			} else if !c.HasSubCommands() {
-				// The other commands take flags only (or words listed
-				// in ValidArgs): no file is ever an argument.
+				// The other commands take flags only: no file is
+				// ever an argument.
 				c.ValidArgsFunction = cobra.NoFileCompletions
 			}
 		}
@@ -286,7 +286,7 @@ func deviceNames(list listDevicesFunc, dir device.Direction) cobra.CompletionFun
 		defer cancel()
 		devs, err := list(ctx, nil)
 		if err != nil {
-			return cobra.AppendActiveHelp(nil, "cannot list the audio devices: "+failure.KindOf(err).String()+" error; run 'webcall devices' to see why"),
+			return cobra.AppendActiveHelp(nil, "cannot list the audio devices; 'webcall devices' says why"),
 				cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []cobra.Completion
