@@ -189,6 +189,7 @@ from a terminal, scripted calls in CI, and unattended kiosks.`),
 	root.Version = info.Version
 	root.Annotations = map[string]string{"version-text": info.text()}
 	root.SetVersionTemplate(`{{index .Annotations "version-text"}}`)
+	root.Flags().BoolP("version", "v", false, "print the version, and those of Go, the LiveKit SDK and pion (as 'webcall version' does)")
 	// webcall's own completion command (completion.go) has the install
 	// help; cobra's default one would only duplicate it.
 	root.CompletionOptions.DisableDefaultCmd = true
