@@ -339,3 +339,37 @@ func TestDeviceNamesByDirection(t *testing.T) {
 		t.Errorf("failed listing: %q (%d), want one active help line and no files", got, directive)
 	}
 }
+
+// TestCompletionInZsh runs the zsh script's function with the real binary.
+// Outside a Tab press zsh has no completion widgets, so the three the
+// script hands its results to are stubs that print what they are given:
+// the script's own logic and the binary's answers are what is checked.
+func TestCompletionInZsh(t *testing.T) {
+	zsh := shellFor(t, "zsh")
+	script := completionScript(t, "zsh")
+	const driver = `
+compdef() { :; }
+source "$1"; shift
+_describe() { local a; for a; do if [[ $a == completions ]]; then print -rl -- "${completions[@]}"; return 0; fi; done; return 1 }
+compadd() { print -r -- "compadd $*"; }
+_arguments() { print -r -- "_arguments $*"; }
+words=("$@"); CURRENT=$#
+_webcall`
+	for _, tc := range []struct {
+		words []string
+		want  []string
+	}{
+		{[]string{"webcall", "call", "--format", ""}, []string{"text:one line per final sentence", "json:JSON Lines events, one per line"}},
+		{[]string{"webcall", "vers"}, []string{"version:Print webcall's version and the Go, LiveKit SDK and pion versions it was built with"}},
+		{[]string{"webcall", "test", ""}, []string{`_arguments *:filename:_files -g \*.yaml -g \*.yml`}},
+	} {
+		out := shellRun(t, t.TempDir(), zsh, append([]string{"-f", "-c", driver, "zsh", script}, tc.words...)...)
+		var got []string
+		for line := range strings.Lines(out) {
+			got = append(got, strings.TrimSpace(line))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("zsh completes %q to %q, want %q", tc.words, got, tc.want)
+		}
+	}
+}
