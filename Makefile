@@ -7,6 +7,7 @@ SHELL := /bin/bash
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
 BIN      := bin
 TOOLS    := $(CURDIR)/.tools
 
@@ -19,7 +20,8 @@ LIVEKIT_SERVER  := $(TOOLS)/bin/livekit-server
 # cancellation; PulseAudio and the ALSA plugin for the virtual audio
 # devices the tests use, and PipeWire's PulseAudio server with its session
 # manager and a session bus (dbus-daemon) to run the same tests on; espeak-ng
-# and sox to make test speech. Never pipewire-alsa: it would make ALSA's
+# and sox to make test speech; bash-completion, zsh and fish to load the
+# completion scripts in the tests. Never pipewire-alsa: it would make ALSA's
 # default device PipeWire's for the whole machine. (The PipeWire packages
 # do enable their systemd user units for every user: on a desktop still
 # on PulseAudio, PipeWire may then compete with it from the next login.)
@@ -28,7 +30,8 @@ DEB_PACKAGES := build-essential pkg-config \
 	portaudio19-dev libspeexdsp-dev \
 	pulseaudio pulseaudio-utils libasound2-plugins alsa-utils \
 	pipewire pipewire-pulse wireplumber dbus-daemon \
-	espeak-ng sox
+	espeak-ng sox \
+	bash-completion zsh fish
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -55,7 +58,7 @@ $(LIVEKIT_SERVER):
 	@$@ --version
 
 build: deps ## Build bin/webcall
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/webcall ./cmd/webcall
+	$(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o $(BIN)/webcall ./cmd/webcall
 
 # -race everywhere; -p 1 keeps packages that each start a LiveKit server
 # from starving each other of the machine's two cores.

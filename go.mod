@@ -25,6 +25,7 @@ require (
 	golang.org/x/text v0.37.0
 	google.golang.org/protobuf v1.36.11
 	gopkg.in/hraban/opus.v2 v2.0.0-20230925203106-0188a62cb302
+	mvdan.cc/sh/v3 v3.14.1
 )
 
 require (

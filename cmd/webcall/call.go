@@ -74,10 +74,24 @@ Transcript: one line per finished sentence on stdout, "you: ..." and
 in place. --format json prints one JSON event per line instead (see the
 README for the schema). Progress goes to stderr; --quiet silences it.`),
 		Example: strings.Trim(`
+  # Say a bundled file to the agent "demo-agent" on a local server (as make demo does)
   webcall call --url ws://127.0.0.1:7880 --api-key devkey --api-secret secret \
-      --agent-name test-agent --input testdata/audio/hello.wav --output reply.wav
+      --agent-name demo-agent --input testdata/audio/hello.wav
 
-  webcall call --input question.wav --record call.wav --format json > events.jsonl`, "\n"),
+  # Talk through the microphone, with a token your backend issued
+  LIVEKIT_URL=wss://my-project.livekit.cloud LIVEKIT_TOKEN=... webcall call
+
+  # Keep the agent's reply, and the whole call as stereo (you left, the agent right)
+  webcall call --input testdata/audio/question.wav --output reply.wav --record call.wav
+
+  # Ask your backend for the token; its auth header read from a file
+  webcall call --token-endpoint https://example.com/api/token -H @headers.txt --agent-name support
+
+  # An HMS Sovereign assistant, key in HMS_API_KEY
+  webcall call --provider hms --assistant-id 17a0cb75-fa09-4bdd-9a44-92a70d829c88
+
+  # The final sentences as JSON, for a script
+  webcall call --input testdata/audio/hello.wav --format json | jq -r 'select(.type == "transcript" and .final) | .text'`, "\n"),
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return nil

@@ -37,9 +37,15 @@ any case), the host API, the number of input and output channels, the
 default sample rate, and which devices are the system's defaults.
 
 --json prints the same as a JSON array, for scripts.`),
-		Example: strings.TrimSpace(`
+		Example: strings.Trim(`
+  # What can webcall use?
   webcall devices
-  webcall call --input-device "usb headset" --output-device 3 ...`),
+
+  # Then call with a headset by part of its name, and a speaker by its index
+  webcall call --input-device "usb headset" --output-device 3
+
+  # The names of the microphones, for a script
+  webcall devices --json | jq -r '.[] | select(.input_channels > 0) | .name'`, "\n"),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {

@@ -16,6 +16,9 @@ func newReportCmd(s *streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Work with the JSON reports of webcall test",
+		Example: strings.Trim(`
+  # Merge the reports of a run split in three shards
+  webcall report merge shard-1.json shard-2.json shard-3.json --report all.json`, "\n"),
 	}
 	cmd.AddCommand(newReportMergeCmd(s))
 	return cmd
@@ -36,7 +39,11 @@ shard must be there exactly once.
 The exit status is the one the whole run would have had: 0 all passed, 9
 an expectation failed, or the code of the first call that could not run.`),
 		Example: strings.Trim(`
-  webcall report merge shard-*.json --report all.json --junit junit.xml`, "\n"),
+  # The shards' reports into one report and one JUnit file for CI
+  webcall report merge shard-*.json --report all.json --junit junit.xml
+
+  # Only the summary and the exit status of the whole run
+  webcall report merge shard-1.json shard-2.json`, "\n"),
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return failure.New(failure.Usage, "no report to merge").WithHint("name the JSON files written by webcall test --report")

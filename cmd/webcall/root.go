@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/webcall-cli/webcall/pkg/audio/device"
 	"github.com/webcall-cli/webcall/pkg/failure"
 	"github.com/webcall-cli/webcall/pkg/redact"
 )
@@ -178,10 +179,20 @@ from a terminal, scripted calls in CI, and unattended kiosks.`),
 
   # Machine-readable events for scripts
   webcall call --input hello.wav --format json | jq .`, "\n"),
-		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// --version prints what `webcall version` does, as gh's does. The
+	// text goes through an annotation, not the template itself, so that
+	// nothing in a stamped version is read as template syntax.
+	info := readBuildInfo()
+	root.Version = info.Version
+	root.Annotations = map[string]string{"version-text": info.text()}
+	root.SetVersionTemplate(`{{index .Annotations "version-text"}}`)
+	root.Flags().BoolP("version", "v", false, "print the version, and those of Go, the LiveKit SDK and pion (as 'webcall version' does)")
+	// webcall's own completion command (completion.go) has the install
+	// help; cobra's default one would only duplicate it.
+	root.CompletionOptions.DisableDefaultCmd = true
 	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "no colours or other decoration on the terminal (as does NO_COLOR set to anything)")
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
@@ -195,5 +206,8 @@ from a terminal, scripted calls in CI, and unattended kiosks.`),
 	root.AddCommand(newDevicesCmd(s, nil))
 	root.AddCommand(newTestCmd(s))
 	root.AddCommand(newReportCmd(s))
+	root.AddCommand(newVersionCmd(s))
+	root.AddCommand(newCompletionCmd(s))
+	registerCompletions(root, s.Getenv, device.List)
 	return root
 }

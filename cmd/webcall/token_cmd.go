@@ -84,7 +84,10 @@ identity and expiry.`),
       webcall token --room support-1 --identity alice --agent-name my-agent
 
   # For a script: everything needed to connect, as JSON
-  webcall token --url wss://example.livekit.cloud --ttl 1h --json | jq -r .token`, "\n"),
+  webcall token --url wss://example.livekit.cloud --ttl 1h --json | jq -r .token
+
+  # A token for a recorder that stays out of sight and only listens
+  webcall token --room support-1 --identity recorder --hidden --can-publish=false`, "\n"),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runToken(o)
