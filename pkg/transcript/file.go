@@ -291,7 +291,7 @@ func (c Conversation) WriteJSON(w io.Writer) error {
 		})
 	}
 	for _, m := range c.chatLines() {
-		doc.Chat = append(doc.Chat, chatJSON{AtMS: max(m.At, 0).Milliseconds(), Speaker: m.Speaker, Identity: m.Identity, Text: oneLine(m.Text)})
+		doc.Chat = append(doc.Chat, chatJSON{AtMS: max(m.At, 0).Milliseconds(), Speaker: m.Speaker, Identity: m.Identity, Text: m.Text})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
