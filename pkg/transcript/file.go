@@ -164,7 +164,9 @@ func (c Conversation) finalSegments() []spoken {
 		if !s.Final || oneLine(s.Text) == "" {
 			continue
 		}
-		sp := spoken{Segment: s, start: c.offset(s.Started), end: c.offset(s.Updated)}
+		// Whole milliseconds, as the JSON has them, so that every format
+		// says the same times.
+		sp := spoken{Segment: s, start: c.offset(s.Started).Truncate(time.Millisecond), end: c.offset(s.Updated).Truncate(time.Millisecond)}
 		sp.end = max(sp.end, sp.start)
 		out = append(out, sp)
 	}

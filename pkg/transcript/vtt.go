@@ -23,9 +23,10 @@ func (c Conversation) WriteVTT(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("WEBVTT\n")
 	ids := map[string]bool{}
+	audioStart := c.AudioStart.Truncate(time.Millisecond)
 	for _, s := range c.finalSegments() {
-		start := max(s.start-c.AudioStart, 0)
-		end := max(s.end-c.AudioStart, start+MinCueDuration)
+		start := max(s.start-audioStart, 0)
+		end := max(s.end-audioStart, start+MinCueDuration)
 		b.WriteString("\n")
 		if cueID(s.ID) && !ids[s.ID] {
 			ids[s.ID] = true
