@@ -78,6 +78,14 @@ func TestFileGoldens(t *testing.T) {
 	}
 }
 
+// A call cut short says how, and keeps what was said until then.
+func TestFileGoldenInterrupted(t *testing.T) {
+	c := conversation()
+	c.End = Ending{Reason: "hung up", Outcome: OutcomeInterrupted, ErrorKind: "interrupted", Error: "hung up by Ctrl-C"}
+	c.Segments, c.Chat = c.Segments[:2], nil
+	golden.Assert(t, "testdata/file-interrupted.json", render(t, c, FormatJSON))
+}
+
 // schemaPath is the transcript file's JSON Schema, kept in the repository.
 const schemaPath = "../../schema/transcript.schema.json"
 
