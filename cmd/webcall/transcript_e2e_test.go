@@ -262,11 +262,14 @@ func speechOnset(samples []int16) (time.Duration, bool) {
 // the receiver's jitter buffer: tens of ms on loopback), which pulls the
 // cue towards the voice, and the recorder places received audio at the
 // next frame it writes, up to two 20 ms frames late, pulling it back.
-// So the cue lands some 50 to 150 ms after the voice. The window allows
-// for a loaded machine, and is far tighter than the misplacements it
-// guards against: cues not moved onto the recording's timeline are late
-// by audio_start_ms (the whole connection setup), and cues at the
-// caption's end rather than its start by seconds.
+// So the cue lands some 50 to 150 ms after the voice (110 to 220 ms
+// measured here, the higher under load). The window allows for a loaded
+// machine. What it guards is that audio_start_ms is truly the recording's
+// first sample and that a cue marks the start of its speech: a cue at the
+// caption's end would be seconds late. (That each cue is its segment
+// moved back by audio_start_ms is checked exactly, in readTranscriptVTT:
+// audio_start_ms, the connection setup, is 250 to 900 ms here, too close
+// to this window to be told apart by it alone.)
 const (
 	cueEarliest = -100 * time.Millisecond
 	cueLatest   = 350 * time.Millisecond
