@@ -268,7 +268,7 @@ func speechOnset(samples []int16) (time.Duration, bool) {
 // first sample and that a cue marks the start of its speech: a cue at the
 // caption's end would be seconds late. (That each cue is its segment
 // moved back by audio_start_ms is checked exactly, in readTranscriptVTT:
-// audio_start_ms, the connection setup, is 250 to 900 ms here, too close
+// audio_start_ms, the connection setup, is 200 to 900 ms here, too close
 // to this window to be told apart by it alone.)
 const (
 	cueEarliest = -100 * time.Millisecond
