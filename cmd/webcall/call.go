@@ -37,6 +37,9 @@ type callOptions struct {
 	quiet   bool
 	verbose int
 
+	// transcripts are the --transcript files (see transcript.go).
+	transcripts []string
+
 	waitAgent      time.Duration
 	maxDuration    time.Duration
 	connectTimeout time.Duration
@@ -115,6 +118,7 @@ README for the schema). Progress goes to stderr; --quiet silences it.`),
 	fs.StringVarP(&o.input, "input", "i", "", "audio file to say to the agent (WAV, FLAC, Ogg Opus/Vorbis or MP3; resampled to 48 kHz mono and sent in real time), or \"mic\" (the default) to talk through the microphone")
 	fs.StringVarP(&o.output, "output", "o", "", "write the agent's audio, as received, to this WAV file (48 kHz mono), or \"speaker\" (the default) to play it")
 	fs.StringVar(&o.record, "record", "", "record the whole call to this stereo WAV file: you on the left, the agent on the right, on one timeline")
+	fs.StringArrayVar(&o.transcripts, "transcript", nil, "write the whole conversation to this `FILE` when the call ends, in the format its extension names: .json (segments with times, chat, the call's details), .txt (lines for people) or .vtt (WebVTT captions that line up with --record); repeat for several")
 	addDeviceFlags(fs, &o.devices)
 	fs.StringVarP(&o.format, "format", "f", "text", `transcript format on stdout: "text" (one line per final segment) or "json" (JSON Lines events)`)
 	fs.DurationVar(&o.waitAgent, "wait-agent", call.DefaultTiming.WaitAgent, "how long to wait for an agent to join after connecting")
@@ -136,6 +140,9 @@ func runCall(ctx context.Context, o *callOptions) error {
 		return failure.Newf(failure.Usage, "unknown --format %q", o.format).WithHint(`use "text" or "json"`)
 	}
 	if err := o.devices.check(o.input, o.output); err != nil {
+		return err
+	}
+	if err := checkTranscriptFiles(o.transcripts); err != nil {
 		return err
 	}
 	for name, d := range map[string]time.Duration{"--wait-agent": o.waitAgent, "--connect-timeout": o.connectTimeout, "--reply-timeout": o.replyTimeout, "--reply-idle": o.replyIdle, "--max-duration": o.maxDuration} {
@@ -271,8 +278,11 @@ func runCall(ctx context.Context, o *callOptions) error {
 			status.print(fmt.Sprintf("wrote %s (%s)", w.Path(), w.Duration().Round(10*time.Millisecond)))
 		}
 	}
+	err = bySignal(ctx, err)
+	if connected {
+		writeTranscriptFiles(o.transcripts, res, err, status)
+	}
 	if err != nil {
-		err = bySignal(ctx, err)
 		if render, ok := render.(transcript.ErrorRenderer); ok {
 			render.Error(err, exitCode(err))
 		}

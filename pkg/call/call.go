@@ -179,6 +179,11 @@ type Result struct {
 	// happen.
 	Connected   time.Duration
 	AgentJoined time.Duration
+	// AudioStart is when the first frame of the user's audio went out,
+	// from the call's time zero: the first sample of a recording
+	// (Options.Recorder), which holds one frame per frame sent. Zero if
+	// none went out.
+	AudioStart time.Duration
 	// Greeting is what the agent said before the first turn began, if
 	// anything: its text and when its audio began (Replied, ReplyStart).
 	Greeting *TurnResult
@@ -384,6 +389,9 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	stopSending()
 	snd.wait()
 	_ = src.Close()
+	if !snd.firstSent.IsZero() {
+		c.result.AudioStart = c.since(snd.firstSent)
+	}
 	if endErr == nil && snd.err != nil {
 		endErr = snd.err
 	}

@@ -29,6 +29,9 @@ type sender struct {
 	marks      chan clipMark
 	done       chan struct{}
 	err        error // set before done is closed
+	// firstSent is when the first frame went out: the first sample of a
+	// recording. Set by run before done is closed; zero if none went out.
+	firstSent time.Time
 }
 
 // clipMark is a moment in the sending of one turn's clip.
@@ -107,10 +110,12 @@ func (s *sender) run(ctx context.Context) {
 		if s.rec != nil {
 			s.rec.User(f)
 		}
-		s.sent.Add(1)
 		isVoiced := voiced(f)
 		// The frame just went out: its time is the mark's, to the frame.
 		now := s.clock.Now()
+		if s.sent.Add(1) == 1 {
+			s.firstSent = now
+		}
 		if isVoiced {
 			s.lastVoiced.Store(now.UnixNano())
 		}

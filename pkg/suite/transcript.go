@@ -1,29 +1,23 @@
 package suite
 
 import (
-	"fmt"
-	"io"
 	"strings"
 
-	"github.com/webcall-cli/webcall/pkg/atomicfile"
 	"github.com/webcall-cli/webcall/pkg/call"
 	"github.com/webcall-cli/webcall/pkg/transcript"
 )
 
-// writeTranscript writes the call's final captions as "you: ..." and
-// "agent: ..." lines, atomically: a temporary file renamed into place.
+// writeTranscript writes the call's conversation to path, a .txt file of
+// "[m:ss.d] you: ..." and "[m:ss.d] agent: ..." lines, and beside it the
+// same captions as WebVTT (.vtt), timed to line up with the call's
+// recording: the transcript files of `webcall call --transcript`, by the
+// same writer, each written atomically. It returns path, the file the
+// report names.
 func writeTranscript(path string, res call.Result) (string, error) {
-	var b strings.Builder
-	for _, s := range res.Segments {
-		who := "you"
-		if s.Speaker == transcript.SpeakerAgent {
-			who = "agent"
-		}
-		fmt.Fprintf(&b, "%s: %s\n", who, strings.TrimSpace(s.Text))
+	// The files hold what was said; how the call ended is the report's.
+	c := res.Conversation(nil)
+	if err := transcript.WriteFile(path, c); err != nil {
+		return path, err
 	}
-	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
-		_, err := io.WriteString(w, b.String())
-		return err
-	})
-	return path, err
+	return path, transcript.WriteFile(strings.TrimSuffix(path, ".txt")+".vtt", c)
 }
