@@ -8,9 +8,10 @@
 // Goroutines, and who ends them:
 //   - the SDK's own (signalling, peer connections, data channels): ended by
 //     Close, which disconnects.
-//   - one reader per incoming text stream, started by the SDK for our
-//     handler: it reads chunks as they arrive and ends when the stream
-//     closes, or when Close makes the SDK close every open stream.
+//   - one reader per incoming text stream (captions, chat.go's chat
+//     messages), started by the SDK for our handler: it reads chunks as
+//     they arrive and ends when the stream closes, or when Close makes the
+//     SDK close every open stream.
 //   - one decoder per subscribed agent audio track (PCMRemoteTrack): ended
 //     when the track ends or by Close.
 //   - the event pump, which moves queued events to the Events channel: ended
@@ -64,6 +65,11 @@ type Config struct {
 	AgentAudio audio.Sink
 	// Logger receives the SDK's logs. Nil keeps them quiet.
 	Logger protologger.Logger
+	// TextOnly joins for a text conversation: no track is subscribed, so
+	// the agent's audio is neither received nor decoded (AgentAudio gets
+	// nothing), and nothing is published unless PublishMicrophone is
+	// called.
+	TextOnly bool
 }
 
 // Room is one joined LiveKit room.
@@ -113,11 +119,15 @@ func Join(ctx context.Context, cfg Config) (*Room, error) {
 	if err := r.sdk.RegisterTextStreamHandler(TopicTranscription, r.onTextStream); err != nil {
 		return nil, fmt.Errorf("register transcription handler: %w", err)
 	}
+	if err := r.sdk.RegisterTextStreamHandler(TopicChat, r.onChatStream); err != nil {
+		return nil, fmt.Errorf("register chat handler: %w", err)
+	}
 
 	joinCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	opts := []lksdk.ConnectOption{
-		lksdk.WithAutoSubscribe(true),
+		// Without subscribing, the server sends no agent audio at all.
+		lksdk.WithAutoSubscribe(!cfg.TextOnly),
 		lksdk.WithConnectTimeout(cfg.ConnectTimeout),
 	}
 	if cfg.Logger != nil {
