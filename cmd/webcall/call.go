@@ -302,6 +302,8 @@ func runCall(ctx context.Context, o *callOptions) error {
 	}
 	if chat != nil {
 		opts.Chat = chat
+		// Lines from a pipe are a script: each waits for its reply.
+		opts.ChatTurns = o.text && !isTerminal(s.In)
 	}
 	if len(o.say) > 0 {
 		// The file (if any), then the messages, as scripted turns.

@@ -67,6 +67,11 @@ type Options struct {
 	// is there to read it, once it is). Closing it ends a Text call (see
 	// Text); in other calls it only stops the typing.
 	Chat <-chan string
+	// ChatTurns holds each line of Chat until the agent's reply to the
+	// line before is over, as Turns do: for lines from a script or a
+	// pipe. Without it each line goes out as it arrives, as a person
+	// types, and may interrupt the agent.
+	ChatTurns bool
 
 	// Output receives the agent's audio as it arrives (a speaker, a WAV
 	// file). Nil discards it.

@@ -37,7 +37,8 @@ type chatState struct {
 }
 
 // typed takes one line from Options.Chat: sent at once when the agent is
-// ready to read it, else queued until it is.
+// ready to read it (and, with ChatTurns, has answered the line before),
+// else queued until it is.
 func (c *call) typed(rm Room, line string, ok bool) {
 	if !ok {
 		c.chat.in, c.chat.ended = nil, true
@@ -58,11 +59,17 @@ func (c *call) flushChat(now time.Time, rm Room) {
 	if len(c.chat.queued) == 0 || !c.agentReadsChat(now) {
 		return
 	}
-	for _, line := range c.chat.queued {
+	for len(c.chat.queued) > 0 {
+		if w := c.chat.waiting; c.o.ChatTurns && w != nil && !w.over {
+			if c.judgeReplyOver(now, w); !w.over {
+				return
+			}
+		}
+		line := c.chat.queued[0]
+		c.chat.queued = c.chat.queued[1:]
 		c.sendChat(now, rm, line)
 		c.chat.waiting = &turnRun{turn: Turn{Chat: line}, started: true, sent: true, start: now, speechStart: now, speechEnd: now}
 	}
-	c.chat.queued = nil
 }
 
 // agentReadsChat says whether the agent has started its session: it shows

@@ -196,3 +196,33 @@ func TestTextCallOptions(t *testing.T) {
 		})
 	}
 }
+
+// Lines from a script (ChatTurns) wait for the reply to the line before;
+// without ChatTurns they go out as they come.
+func TestChatTurnsWaitForReplies(t *testing.T) {
+	defer leaktest.Check(t)()
+	h := newHarness(t)
+	lines := make(chan string, 2)
+	lines <- "one"
+	lines <- "two"
+	close(lines)
+	h.start(Options{Text: true, Chat: lines, ChatTurns: true}, fakeCreds{})
+	h.agentJoins("listening")
+	h.stepUntil(5*time.Second, "the first message", func() bool { return len(h.room.sentChats()) == 1 })
+	h.stepFor(time.Second)
+	if n := len(h.room.sentChats()); n != 1 {
+		t.Fatalf("%d messages sent before the first reply", n)
+	}
+	h.agentWrites("r1", "First.", 100*time.Millisecond)
+	replied := h.elapsed()
+	h.stepUntil(5*time.Second, "the second message", func() bool { return len(h.room.sentChats()) == 2 })
+	if at := h.room.sentChats()[1].at; at < replied+DefaultTiming.ReplyIdle {
+		t.Errorf("second message at %v, before the first reply (%v) was over", at, replied)
+	}
+	h.stepFor(200 * time.Millisecond)
+	h.agentWrites("r2", "Second.", 100*time.Millisecond)
+	h.runToEnd(time.Minute)
+	if h.err != nil || h.res.Reason != ReasonChatDone {
+		t.Fatalf("Run: %q, %v", h.res.Reason, h.err)
+	}
+}

@@ -225,8 +225,12 @@ func (r *Room) PublishMicrophone(name string) (*OpusTrack, error) {
 }
 
 // SendChat sends text to everyone in the room on TopicChat, as a user
-// typing: LiveKit Agents take it as the user's turn. The SDK queues the
-// stream on the data channel and does not report its delivery.
+// typing: LiveKit Agents take it as the user's turn. It returns once the
+// whole stream (header, text, trailer) is on the data channel, so that
+// messages sent one after another arrive in that order: the SDK's
+// SendText writes each stream from a goroutine of its own, and a short
+// message sent second could otherwise be complete first. Delivery is not
+// reported.
 func (r *Room) SendChat(text string) error {
 	r.mu.Lock()
 	closed := r.closed
@@ -234,9 +238,23 @@ func (r *Room) SendChat(text string) error {
 	if closed {
 		return failure.New(failure.Internal, "chat message not sent: the room is closed")
 	}
-	r.sdk.LocalParticipant.SendText(text, lksdk.StreamTextOptions{Topic: TopicChat})
+	w := r.sdk.LocalParticipant.StreamText(lksdk.StreamTextOptions{Topic: TopicChat, TotalSize: uint64(len(text))})
+	written := make(chan struct{})
+	onDone := func() { close(written) }
+	w.Write(text, &onDone)
+	select {
+	case <-written:
+	case <-time.After(sendChatTimeout):
+		// The data channel is backed up: the trailer still goes out
+		// after the text, but the next message may overtake this one.
+	}
+	w.Close()
 	return nil
 }
+
+// sendChatTimeout bounds how long SendChat waits for its text to be on
+// the data channel.
+const sendChatTimeout = 2 * time.Second
 
 // Close leaves the room and ends every goroutine this package started.
 // Events is closed once everything queued has been delivered or dropped.
