@@ -66,10 +66,16 @@ Credentials, four ways:
                                web-call API (key in HMS_API_KEY)
 The LIVEKIT_* environment variables fill in what the flags leave out.
 
-Typing: on a terminal, during a call through the microphone, press Ctrl-T
-to type a message (as in LiveKit Agents' console): Enter sends it to the
-agent on the lk.chat topic, which agents take as your turn, Backspace
-edits, Esc or Ctrl-T go back to the m (mute) key.
+With --input FILE the call is scripted: webcall waits for the agent to be
+ready, sends the file in real time (with a little silence before and after),
+waits for the agent's reply to finish, and hangs up. Ctrl-C hangs up at any
+time; output files are always left complete and playable.
+
+Typing: on a terminal, during a call through the microphone, m mutes and
+Ctrl-T switches to typing a message (as in LiveKit Agents' console):
+Enter sends it to the agent on the lk.chat topic, which agents take as
+your turn; Backspace, Ctrl-W and Ctrl-U edit; Esc or Ctrl-T go back to the
+m key.
 
 --text makes the call text only: nothing is published or played, no audio
 device is opened and the agent's audio is not even received. You type
@@ -82,11 +88,6 @@ without speech) and as chat messages, if it sends any.
 agent has replied to the one before, and the call ends after the last
 reply. With --input FILE the file is said first; without, only text goes
 out (add --text to receive no audio either).
-
-With --input FILE the call is scripted: webcall waits for the agent to be
-ready, sends the file in real time (with a little silence before and after),
-waits for the agent's reply to finish, and hangs up. Ctrl-C hangs up at any
-time; output files are always left complete and playable.
 
 Transcript: one line per finished sentence on stdout, "you: ..." and
 "agent: ...". On a terminal, text still being spoken is shown and rewritten
