@@ -253,3 +253,31 @@ func TestTextCallBadFlags(t *testing.T) {
 		})
 	}
 }
+
+// --say alone: a voice session in which the user only types. webcall
+// publishes its microphone track (sending silence), the agent speaks its
+// answers, and the call ends after the reply to the last message.
+func TestSayAlone(t *testing.T) {
+	f := &facts{}
+	e := startE2E(t, testagent.Options{Replies: chatReplies(), OnFact: f.add})
+	r := e.textCall(t, "", "--say", typedWindow, "--say", typedEight, "--format", "json", "--output", t.TempDir()+"/reply.wav")
+	if r.code != 0 {
+		t.Fatalf("exit code %d\nstderr:\n%s\nstdout:\n%s", r.code, r.stderr, r.stdout)
+	}
+	evs := parseEvents(t, r.stdout)
+	if got := chats(evs, event.SpeakerUser); !slices.Equal(got, []string{typedWindow, typedEight}) {
+		t.Errorf("user chat events %q", got)
+	}
+	if got := texts(finals(evs, event.SpeakerAgent)); !slices.Equal(got, []string{windowReply, eightReply}) {
+		t.Errorf("agent finals %q, want a spoken reply to each message:\n%s", got, dumpEvents(evs))
+	}
+	if st := statsOf(t, evs); st.ReceivedMS == 0 || st.SentMS == 0 {
+		t.Errorf("stats %+v: want the agent's speech received and silence sent", st)
+	}
+	if n := len(f.ofKind(testagent.FactUserTrack)); n != 1 {
+		t.Errorf("the agent heard %d user tracks, want the (silent) microphone", n)
+	}
+	if n := len(f.ofKind(testagent.FactSpeechStarted)); n > 0 {
+		t.Errorf("the agent heard %d utterances from a user who only typed", n)
+	}
+}
