@@ -31,6 +31,8 @@ type callOptions struct {
 	devices deviceOptions
 
 	input   string
+	text    bool
+	say     []string
 	output  string
 	record  string
 	format  string
@@ -72,6 +74,24 @@ ready, sends the file in real time (with a little silence before and after),
 waits for the agent's reply to finish, and hangs up. Ctrl-C hangs up at any
 time; output files are always left complete and playable.
 
+Typing: on a terminal, during a call through the microphone, m mutes and
+Ctrl-T switches to typing a message (as in LiveKit Agents' console):
+Enter sends it to the agent on the lk.chat topic, which agents take as
+your turn; Backspace, Ctrl-W and Ctrl-U edit; Esc or Ctrl-T go back to the
+m key.
+
+--text makes the call text only: nothing is published or played, no audio
+device is opened and the agent's audio is not even received. You type
+lines on the terminal; without one, each line of stdin is a message and
+the call ends after the reply to the last one. The agent's replies come as
+its transcript (LiveKit Agents answer text on lk.transcription, with or
+without speech) and as chat messages, if it sends any.
+
+--say TEXT (repeatable) scripts typed messages: each is sent once the
+agent has replied to the one before, and the call ends after the last
+reply. With --input FILE the file is said first; without, only text goes
+out (add --text to receive no audio either).
+
 Transcript: one line per finished sentence on stdout, "you: ..." and
 "agent: ...". On a terminal, text still being spoken is shown and rewritten
 in place. --format json prints one JSON event per line instead (see the
@@ -94,7 +114,16 @@ README for the schema). Progress goes to stderr; --quiet silences it.`),
   webcall call --provider hms --assistant-id 17a0cb75-fa09-4bdd-9a44-92a70d829c88
 
   # The final sentences as JSON, for a script
-  webcall call --input testdata/audio/hello.wav --format json | jq -r 'select(.type == "transcript" and .final) | .text'`, "\n"),
+  webcall call --input testdata/audio/hello.wav --format json | jq -r 'select(.type == "transcript" and .final) | .text'
+
+  # A text conversation, scripted, as JSON events
+  webcall call --text --say "Do you have a table for two tonight?" --say "At eight, please." --format json
+
+  # One message per line of a file; the call ends after the last reply
+  webcall call --text < questions.txt
+
+  # Say a file, then type a follow-up message
+  webcall call --input testdata/audio/hello.wav --say "And could we sit by the window?"`, "\n"),
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return nil
@@ -116,6 +145,8 @@ README for the schema). Progress goes to stderr; --quiet silences it.`),
 	fs.SortFlags = false
 	addCredentialFlags(fs, &o.creds)
 	fs.StringVarP(&o.input, "input", "i", "", "audio file to say to the agent (WAV, FLAC, Ogg Opus/Vorbis or MP3; resampled to 48 kHz mono and sent in real time), or \"mic\" (the default) to talk through the microphone")
+	fs.BoolVar(&o.text, "text", false, "a text-only call: type messages (or pipe them, one per line, or --say them); nothing is published, played or recorded")
+	fs.StringArrayVar(&o.say, "say", nil, "send `TEXT` to the agent as a typed chat message once it has replied to what came before; repeatable, after --input if given")
 	fs.StringVarP(&o.output, "output", "o", "", "write the agent's audio, as received, to this WAV file (48 kHz mono), or \"speaker\" (the default) to play it")
 	fs.StringVar(&o.record, "record", "", "record the whole call to this stereo WAV file: you on the left, the agent on the right, on one timeline")
 	fs.StringArrayVar(&o.transcripts, "transcript", nil, "write the whole conversation to this `FILE` when the call ends, in the format its extension names: .json (segments with times, chat, the call's details), .txt (lines for people) or .vtt (WebVTT captions that line up with --record); repeat for several")
@@ -139,7 +170,15 @@ func runCall(ctx context.Context, o *callOptions) error {
 	if o.format != "text" && o.format != "json" {
 		return failure.Newf(failure.Usage, "unknown --format %q", o.format).WithHint(`use "text" or "json"`)
 	}
-	if err := o.devices.check(o.input, o.output); err != nil {
+	if err := o.checkText(); err != nil {
+		return err
+	}
+	// The audio input: the microphone unless a file or text is said.
+	audioInput := o.input
+	if o.text || (len(o.say) > 0 && o.input == "") {
+		audioInput = noAudioInput
+	}
+	if err := o.devices.check(audioInput, o.output); err != nil {
 		return err
 	}
 	if err := checkTranscriptFiles(o.transcripts); err != nil {
@@ -155,7 +194,7 @@ func runCall(ctx context.Context, o *callOptions) error {
 		return err
 	}
 	var clip *audio.Clip
-	if !usesMic(o.input) {
+	if !usesMic(audioInput) && audioInput != noAudioInput {
 		if clip, err = audio.LoadFile(o.input); err != nil {
 			return err
 		}
@@ -175,7 +214,7 @@ func runCall(ctx context.Context, o *callOptions) error {
 		}
 	}()
 	var agentOut audio.Sink
-	if !usesSpeaker(o.output) {
+	if !usesSpeaker(o.output) && !o.text {
 		w, err := audio.CreateWAV(o.output, audio.SampleRate, 1)
 		if err != nil {
 			return err
@@ -216,30 +255,56 @@ func runCall(ctx context.Context, o *callOptions) error {
 	}
 
 	// The microphone and speaker (deviceflags.go), opened before
-	// connecting so that a missing device costs nothing.
-	aud, callCtx, err := o.devices.openAudio(ctx, o.input, o.output, agentOut, deviceLogger(s, o.verbose), status.print, warn)
-	if err != nil {
-		return err
+	// connecting so that a missing device costs nothing. A text call
+	// opens none.
+	aud, callCtx := &callAudio{}, ctx
+	if !o.text {
+		aud, callCtx, err = o.devices.openAudio(ctx, audioInput, o.output, agentOut, deviceLogger(s, o.verbose), status.print, warn)
+		if err != nil {
+			return err
+		}
 	}
 	defer aud.Close()
 
-	// On a terminal: the m key mutes the microphone (keys.go), and a row
-	// below the transcript shows the levels (meter.go).
-	stopKeys := startMuteKey(s, aud.Gate, status.print, func(muted bool) {
+	// On a terminal: the m key mutes the microphone and Ctrl-T types a
+	// message (keys.go), and a row below the transcript shows the levels
+	// and the call's state (livearea.go). A text call without a terminal
+	// reads its messages from stdin.
+	var chat chan string
+	keys := keysConfig{gate: aud.Gate, textOnly: o.text, status: status.print, muted: func(muted bool) {
 		state := event.MuteOff
 		if muted {
 			state = event.MuteOn
 		}
 		show(event.Event{Type: event.Mute, TimeMS: time.Since(start).Milliseconds(), State: state})
-	})
+	}}
+	if len(o.say) == 0 && (o.text || aud.Gate != nil) {
+		chat = make(chan string)
+		keys.chat = chat
+	}
+	if in, ok := render.(inputShower); ok {
+		keys.show = func(line string) error {
+			renderMu.Lock()
+			defer renderMu.Unlock()
+			return in.SetInput(line)
+		}
+	}
+	stopKeys := func() {}
+	switch {
+	case o.text && chat != nil && !isTerminal(s.In):
+		stopKeys = startChatLines(s.In, chat)
+	default:
+		stopKeys = startKeys(s, keys)
+	}
 	defer stopKeys()
 	input, output, stopLive := startLiveArea(o, render, aud, func() time.Duration { return time.Since(start) })
 	defer stopLive()
 
-	res, err := call.Run(callCtx, call.Options{
+	opts := call.Options{
 		Credentials: src,
 		Input:       input,
 		File:        clip,
+		Text:        o.text,
 		Output:      output,
 		Recorder:    rec,
 		Events: func(e event.Event) {
@@ -265,7 +330,23 @@ func runCall(ctx context.Context, o *callOptions) error {
 		},
 		Logger: sdkLogger(s, o.verbose),
 		Start:  start,
-	})
+	}
+	if chat != nil {
+		opts.Chat = chat
+		// Lines from a pipe are a script: each waits for its reply.
+		opts.ChatTurns = o.text && !isTerminal(s.In)
+	}
+	if len(o.say) > 0 {
+		// The file (if any), then the messages, as scripted turns.
+		if clip != nil {
+			opts.Turns = append(opts.Turns, call.Turn{Say: clip})
+			opts.File = nil
+		}
+		for _, line := range o.say {
+			opts.Turns = append(opts.Turns, call.Turn{Chat: line})
+		}
+	}
+	res, err := call.Run(callCtx, opts)
 	stopKeys()
 	stopLive()
 	err = aud.result(err)
@@ -288,7 +369,62 @@ func runCall(ctx context.Context, o *callOptions) error {
 		}
 		return err
 	}
+	if err := unanswered(res); err != nil {
+		return err
+	}
 	status.print(fmt.Sprintf("call ended: %s", res.Reason))
+	return nil
+}
+
+// noAudioInput is the audio input of a call that sends no audio: only
+// text (--text, or --say alone).
+const noAudioInput = "(no audio)"
+
+// checkText rejects what a text call or scripted messages cannot do,
+// before anything is opened.
+func (o *callOptions) checkText() error {
+	for i, line := range o.say {
+		if strings.TrimSpace(line) == "" {
+			return failure.Newf(failure.Usage, "--say number %d is empty", i+1).WithHint("give each --say the text of a message")
+		}
+	}
+	if len(o.say) > 0 && o.input == inputMic {
+		return failure.New(failure.Usage, "--say cannot follow --input mic").
+			WithHint("--say scripts a call: give --input a file to say first, or leave --input out to send only the messages")
+	}
+	if !o.text {
+		return nil
+	}
+	for _, c := range []struct {
+		set  bool
+		flag string
+	}{
+		{o.input != "", "--input"},
+		{o.output != "", "--output"},
+		{o.record != "", "--record"},
+		{o.devices.inputDevice != "", "--input-device"},
+		{o.devices.outputDevice != "", "--output-device"},
+		{o.devices.muted, "--muted"},
+		{o.devices.halfDuplex, "--half-duplex"},
+		{o.devices.noAEC, "--no-aec"},
+	} {
+		if c.set {
+			return failure.Newf(failure.Usage, "--text takes no audio, so %s does not apply", c.flag).
+				WithHint("drop " + c.flag + " for a text-only call, or drop --text to talk (and type with Ctrl-T on a terminal)")
+		}
+	}
+	return nil
+}
+
+// unanswered fails a scripted call (--say) whose agent did not answer a
+// turn within the reply timeout, as a call with --input alone does.
+func unanswered(res call.Result) error {
+	for _, t := range res.Turns {
+		if t.TimedOut {
+			return failure.Newf(failure.Check, "the agent did not reply to turn %d (%s) in time", t.Index+1, t.Kind).
+				WithHint("check the agent's logs, and that it takes text input on lk.chat; --reply-timeout allows more time")
+		}
+	}
 	return nil
 }
 

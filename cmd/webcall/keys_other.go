@@ -9,3 +9,9 @@ import "errors"
 func listenKeys(int, func([]byte)) (*keyInput, error) {
 	return nil, errors.New("not supported on this system")
 }
+
+// pollInput has no poll-based reader here: stdin is read by a plain
+// goroutine instead.
+func pollInput(int, func([]byte)) (func(), <-chan struct{}, error) {
+	return nil, nil, errors.New("not supported on this system")
+}

@@ -51,13 +51,16 @@ func TestMuteKeyPress(t *testing.T) {
 	}
 }
 
-// Without a terminal on stdin (a pipe, a file, tests), there is no mute
-// key: nothing is announced and the terminal hook stays empty.
-func TestMuteKeyNeedsATerminal(t *testing.T) {
+// Without a terminal on stdin (a pipe, a file, tests), there are no keys:
+// nothing is announced and the terminal hook stays empty.
+func TestKeysNeedATerminal(t *testing.T) {
 	var said []string
 	s := &streams{In: strings.NewReader("m")}
-	stop := startMuteKey(s, device.NewGate(nil, false), func(m string) { said = append(said, m) }, func(bool) {
-		t.Error("a toggle without a terminal")
+	stop := startKeys(s, keysConfig{
+		gate:   device.NewGate(nil, false),
+		chat:   make(chan string),
+		status: func(m string) { said = append(said, m) },
+		muted:  func(bool) { t.Error("a toggle without a terminal") },
 	})
 	stop()
 	stop()

@@ -63,6 +63,17 @@ func keyMode(fd int) (restore func(), err error) {
 	}, nil
 }
 
+// pollInput calls onBytes with each read from fd (a pipe or a file: stdin
+// without a terminal) until the returned stop, or until fd ends; done is
+// closed once the reading goroutine has ended, either way.
+func pollInput(fd int, onBytes func([]byte)) (stop func(), done <-chan struct{}, err error) {
+	r, err := startKeyReader(fd, onBytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.stop, r.done, nil
+}
+
 // keyReader is the goroutine that reads key presses. A read blocked on a
 // terminal cannot be interrupted, so it never blocks in read: it waits in
 // poll for the terminal and a pipe of its own together, and stop closes

@@ -36,6 +36,13 @@ const (
 	// reply. At is when the agent decided to stop; Text is the heard
 	// (scripted) text of the utterance, or the chat message, that did.
 	FactInterrupted = "reply interrupted"
+	// FactUserTrack: the agent subscribed to the user's microphone track
+	// and hears it. At is when; Text is the track's sid.
+	FactUserTrack = "user track heard"
+	// FactReplyText: a text-only reply (Options.TextOnly) began. At is
+	// when its first word went out; Latency runs from the end of the
+	// turn it answers; Text is the whole reply.
+	FactReplyText = "reply text started"
 )
 
 // Fact is one thing that happened in a call, as the agent knows it: the

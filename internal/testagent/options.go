@@ -33,6 +33,9 @@ const (
 	// replyTextDelay is how long after its audio starts the reply's text
 	// stream opens, as observed from a Node 1.9 agent.
 	replyTextDelay = 130 * time.Millisecond
+	// textChunkEvery is the pace of a text-only reply's words: a
+	// language model's stream, not speech.
+	textChunkEvery = 30 * time.Millisecond
 )
 
 // Options configure the agent. URL, APIKey, APISecret and ReplyWAV (or
@@ -98,6 +101,20 @@ type Options struct {
 	// objects, one per line, with text and timing fields.
 	JSONTranscripts bool
 
+	// TextOnly is a session whose audio output is off, as LiveKit Agents'
+	// RoomOutputOptions(audio_enabled=False): the agent publishes no
+	// track and each reply is text only, one lk.transcription stream
+	// with lk.segment_id and lk.transcription_final "false" but no
+	// lk.transcribed_track_id (there is no track), written word by word
+	// as fast as a language model streams it (textChunkEvery) and closed
+	// with a trailer that sets lk.transcription_final "true"; no legacy
+	// packet (Python agents send those only for a track). It still hears
+	// a user's microphone, if there is one.
+	TextOnly bool
+	// ChatReplies also sends the text of each finished reply to a chat
+	// message back on lk.chat, as one stream: what some custom agents
+	// do. LiveKit Agents 1.x answer chat on lk.transcription only.
+	ChatReplies bool
 	// MaxJobs is how many rooms the agent serves at once; its reported
 	// load is the share of that in use.
 	MaxJobs int

@@ -22,7 +22,16 @@ func (s *session) startPlayout(ctx context.Context, sp speech, t *turn) {
 	s.playing, s.playDone, s.stopPlay = true, done, cancel
 	go func() {
 		defer close(done)
-		s.playout(pctx, sp.clip, sp.text, t)
+		if s.opts.TextOnly {
+			s.textPlayout(pctx, sp.text, t)
+		} else {
+			s.playout(pctx, sp.clip, sp.text, t)
+		}
+		if pctx.Err() == nil && t != nil && t.chat && s.opts.ChatReplies {
+			if err := sendText(s.lk.LocalParticipant, topicChat, "", sp.text, nil); err != nil {
+				s.log.Warn("chat reply not sent", "err", err)
+			}
+		}
 	}()
 }
 

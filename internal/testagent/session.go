@@ -197,6 +197,11 @@ func (s *session) join(ctx context.Context, url, token string) error {
 	if err := lk.JoinWithContextAndToken(ctx, url, token, lksdk.WithAutoSubscribe(true), lksdk.WithLogger(sdkLogger(s.log, token))); err != nil {
 		return fmt.Errorf("join room %q: %w", s.job.GetRoom().GetName(), err)
 	}
+	s.lk = lk
+	s.identity = lk.LocalParticipant.Identity()
+	if s.opts.TextOnly {
+		return nil
+	}
 	track, err := room.NewOpusTrack(trackName)
 	if err != nil {
 		lk.Disconnect()
@@ -210,8 +215,7 @@ func (s *session) join(ctx context.Context, url, token string) error {
 		lk.Disconnect()
 		return fmt.Errorf("publish the agent's audio track: %w", err)
 	}
-	s.lk, s.track, s.trackSID = lk, track, pub.SID()
-	s.identity = lk.LocalParticipant.Identity()
+	s.track, s.trackSID = track, pub.SID()
 	return nil
 }
 
@@ -283,7 +287,7 @@ func (s *session) loop(ctx context.Context) string {
 			switch ev.kind {
 			case evUserTrack:
 				s.user, s.userTrack = ev.identity, ev.trackSID
-				s.log.Info("hearing the user", "participant", ev.identity, "track", ev.trackSID)
+				s.record(Fact{Kind: FactUserTrack, At: time.Now(), Text: ev.trackSID}, "participant", ev.identity, "track", ev.trackSID)
 				if s.onHearing != nil {
 					s.onHearing()
 				}

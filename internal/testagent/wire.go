@@ -96,14 +96,19 @@ func (s *textStream) write(text string) error {
 }
 
 // close sends the trailer; later calls do nothing.
-func (s *textStream) close() error {
+func (s *textStream) close() error { return s.closeWith(nil) }
+
+// closeWith sends the trailer with attrs, which the receiver merges into
+// the header's (as Python agents set lk.transcription_final there); later
+// calls do nothing.
+func (s *textStream) closeWith(attrs map[string]string) error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
 	err := publishReliable(s.pub, &livekit.DataPacket{
 		ParticipantIdentity: s.sender,
-		Value:               &livekit.DataPacket_StreamTrailer{StreamTrailer: &livekit.DataStream_Trailer{StreamId: s.id}},
+		Value:               &livekit.DataPacket_StreamTrailer{StreamTrailer: &livekit.DataStream_Trailer{StreamId: s.id, Attributes: attrs}},
 	})
 	if err != nil {
 		return fmt.Errorf("close text stream: %w", err)

@@ -36,8 +36,8 @@ import (
 	"github.com/webcall-cli/webcall/pkg/transcript"
 )
 
-// Options describe one call. Credentials and exactly one of Input or File
-// are required; everything else has a default.
+// Options describe one call. Credentials and exactly one of Input, File,
+// Turns or (with Text) Chat are required; everything else has a default.
 type Options struct {
 	Credentials token.Source
 
@@ -54,6 +54,24 @@ type Options struct {
 	// reply is not an error: Result.Turns says what happened, for the
 	// caller to judge.
 	Turns []Turn
+
+	// Text makes a text-only call: nothing is published, the agent's audio
+	// is not subscribed (Output and the recorder's agent side get
+	// nothing), and the agent's replies are judged by its text. The user
+	// speaks through Chat or through Turns that are all Chat turns; Input
+	// and File must be nil. With Chat and no Turns, the call ends once
+	// Chat is closed and the reply to its last line is over.
+	Text bool
+	// Chat, if set, delivers lines the user types during the call; each
+	// is sent to the agent on lk.chat as it arrives (or, before the agent
+	// is there to read it, once it is). Closing it ends a Text call (see
+	// Text); in other calls it only stops the typing.
+	Chat <-chan string
+	// ChatTurns holds each line of Chat until the agent's reply to the
+	// line before is over, as Turns do: for lines from a script or a
+	// pipe. Without it each line goes out as it arrives, as a person
+	// types, and may interrupt the agent.
+	ChatTurns bool
 
 	// Output receives the agent's audio as it arrives (a speaker, a WAV
 	// file). Nil discards it.
@@ -229,13 +247,23 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			WithHint("give a source of credentials: a ready token, an API key and secret to mint one, or a token endpoint")
 	}
 	inputs := 0
-	for _, set := range []bool{o.Input != nil, o.File != nil, len(o.Turns) > 0} {
+	for _, set := range []bool{o.Input != nil, o.File != nil, len(o.Turns) > 0, o.Text && o.Chat != nil && len(o.Turns) == 0} {
 		if set {
 			inputs++
 		}
 	}
 	if inputs != 1 {
-		return Result{}, failure.New(failure.Internal, "call needs exactly one of a live input, a file or turns")
+		return Result{}, failure.New(failure.Internal, "call needs exactly one of a live input, a file, turns or (text only) chat lines")
+	}
+	if o.Text {
+		if o.Input != nil || o.File != nil {
+			return Result{}, failure.New(failure.Internal, "a text-only call takes no audio input")
+		}
+		for i, t := range o.Turns {
+			if t.Kind() != TurnChat {
+				return Result{}, failure.Newf(failure.Internal, "turn %d of a text-only call is not a chat message", i+1)
+			}
+		}
 	}
 	for i, t := range o.Turns {
 		if t.BargeIn != nil && t.Say == nil {
@@ -270,6 +298,8 @@ type call struct {
 	reports agentReports
 	// playout is what the speaker's buffer reported last (warnings.go).
 	playout playoutWatch
+	// chat is the typed lines and chat turns (chat.go).
+	chat chatState
 }
 
 func newCall(o Options) *call {
@@ -294,6 +324,7 @@ func newCall(o Options) *call {
 	case len(o.Turns) > 0:
 		c.plan = newPlan(o.Turns)
 	}
+	c.chat.in = o.Chat
 	c.store = transcript.NewStore(transcript.Options{})
 	c.meter = audio.NewMeter(c.clock)
 	return c
@@ -357,6 +388,7 @@ func (c *call) run(ctx context.Context) (Result, error) {
 		Token:          creds.Token,
 		ConnectTimeout: c.timing.ConnectTimeout,
 		AgentAudio:     audio.Tee(sinks...),
+		TextOnly:       c.o.Text,
 	})
 	if err != nil {
 		return c.result, c.interruptedOr(ctx, err)
@@ -368,27 +400,36 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	c.emit(event.Event{Type: event.Connected, Room: rm.Name(), Identity: rm.Identity(), URL: creds.URL, CallID: creds.CallID})
 	c.o.Status(fmt.Sprintf("joined room %s as %s", rm.Name(), rm.Identity()))
 
-	track, err := rm.PublishMicrophone()
-	if err != nil {
-		return c.result, c.interruptedOr(ctx, err)
-	}
-
 	// The sender runs until sendCtx ends; Run waits for it before leaving.
-	src := c.o.Input
-	if c.plan != nil {
-		c.script = newScriptReader()
-		c.paced = audio.PacedWithClock(c.script, c.clock)
-		src = c.paced
+	// A text-only call publishes nothing and has a sender that never
+	// starts: it sends nothing and its channels stay quiet.
+	var src audio.Source
+	var track FrameWriter
+	if !c.o.Text {
+		track, err = rm.PublishMicrophone()
+		if err != nil {
+			return c.result, c.interruptedOr(ctx, err)
+		}
+		src = c.o.Input
+		if c.plan != nil {
+			c.script = newScriptReader()
+			c.paced = audio.PacedWithClock(c.script, c.clock)
+			src = c.paced
+		}
 	}
 	sendCtx, stopSending := context.WithCancel(ctx)
 	snd := newSender(src, track, c.o.Recorder, c.script, c.clock)
 	c.snd = snd
-	go snd.run(sendCtx)
+	if src != nil {
+		go snd.run(sendCtx)
+	}
 
 	endErr := c.loop(ctx, rm, joinedAt, maxDur, snd)
 	stopSending()
-	snd.wait()
-	_ = src.Close()
+	if src != nil {
+		snd.wait()
+		_ = src.Close()
+	}
 	if !snd.firstSent.IsZero() {
 		c.result.AudioStart = c.since(snd.firstSent)
 	}
@@ -401,6 +442,8 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	c.result.Segments = c.store.Segments()
 	if c.plan != nil {
 		c.result.Greeting, c.result.Turns = c.results(c.now())
+	}
+	if c.paced != nil {
 		c.result.Pacing = c.pacing()
 	}
 	c.result.AgentStates = make([]string, len(c.states))

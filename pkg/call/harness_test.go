@@ -93,6 +93,9 @@ func (h *harness) start(o Options, creds fakeCreds) {
 		h.room.runReturned.Store(true)
 	}()
 	h.timers = 2
+	if o.Text {
+		h.timers = 1 // a text-only call has no sender pacing frames
+	}
 	if o.Timing.MaxDuration > 0 || creds.maxDuration > 0 {
 		h.timers++
 	}

@@ -28,6 +28,9 @@ type agentTracker struct {
 	// openStreams are the agent's caption streams not yet closed: its
 	// reply is not over while one is still being written.
 	openStreams map[string]bool
+	// lastText is when the agent's captions or chat last moved: a reply
+	// given in text only is judged by it.
+	lastText time.Time
 }
 
 func (c *call) loop(ctx context.Context, rm Room, joinedAt time.Time, maxDur time.Duration, s *sender) error {
@@ -73,6 +76,9 @@ func (c *call) loop(ctx context.Context, rm Room, joinedAt time.Time, maxDur tim
 		case m := <-s.marks:
 			c.onMark(m)
 
+		case line, ok := <-c.chat.in:
+			c.typed(rm, line, ok)
+
 		case ev, ok := <-rm.Events():
 			if !ok {
 				return nil
@@ -105,6 +111,11 @@ func (c *call) loop(ctx context.Context, rm Room, joinedAt time.Time, maxDur tim
 					c.o.Status(fmt.Sprintf("still waiting for the agent (%s)", now.Sub(joinedAt).Round(time.Second)))
 				}
 				continue
+			}
+			c.flushChat(now, rm)
+			if c.chatDone(now) {
+				c.result.Reason = ReasonChatDone
+				return nil
 			}
 			if c.plan == nil {
 				continue
@@ -179,17 +190,26 @@ func (c *call) handle(ev room.Event) error {
 	case room.StreamOpened:
 		if e.Info.Speaker == transcript.Speaker(event.SpeakerAgent) {
 			c.agent.openStreams[e.Info.StreamID] = true
+			c.agent.lastText = now
 		}
 		c.applyChanges(c.store.OpenStream(now, e.Info))
 	case room.StreamChunk:
+		if c.agent.openStreams[e.StreamID] {
+			c.agent.lastText = now
+		}
 		c.applyChanges(c.store.AppendStream(now, e.StreamID, e.Text))
 	case room.StreamClosed:
+		if c.agent.openStreams[e.StreamID] {
+			c.agent.lastText = now
+		}
 		delete(c.agent.openStreams, e.StreamID)
 		c.applyChanges(c.store.CloseStream(now, e.StreamID, e.TrailerFinal))
 	case room.LegacyTranscription:
 		for _, seg := range e.Segments {
 			c.applyChanges(c.store.Legacy(now, e.Identity, seg))
 		}
+	case room.ChatReceived:
+		c.chatReceived(now, e)
 	case room.ConnectionChanged:
 		c.emit(event.Event{Type: event.Connection, State: e.State})
 		c.o.Status("connection " + e.State)

@@ -55,6 +55,9 @@ type JoinConfig struct {
 	// AgentAudio receives the agent's audio (48 kHz mono) as it arrives,
 	// from the room's own goroutines. It is never nil.
 	AgentAudio audio.Sink
+	// TextOnly: the call takes no audio, so the agent's need not be
+	// received at all (Options.Text).
+	TextOnly bool
 }
 
 // JoinFunc joins a room. Its errors are what the call returns: a
@@ -72,6 +75,7 @@ func joinLiveKit(logger protologger.Logger) JoinFunc {
 			ConnectTimeout: cfg.ConnectTimeout,
 			AgentAudio:     cfg.AgentAudio,
 			Logger:         logger,
+			TextOnly:       cfg.TextOnly,
 		})
 		if err != nil {
 			return nil, err

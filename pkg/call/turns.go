@@ -133,9 +133,7 @@ func (c *call) startTurn(now time.Time, k int, rm Room) {
 		c.o.Status(fmt.Sprintf("sending %s (%s)", label, t.Say.Duration().Round(100*time.Millisecond)))
 	case TurnChat:
 		r.start, r.speechStart, r.speechEnd, r.sent = now, now, now, true
-		if err := rm.SendChat(t.Chat); err != nil {
-			c.o.Status(fmt.Sprintf("%s: the chat message was not sent: %v", label, err))
-		}
+		c.sendChat(now, rm, t.Chat)
 		c.o.Status(fmt.Sprintf("%s: sent a chat message; waiting for the agent's reply", label))
 	case TurnSilence:
 		r.start, r.speechStart, r.speechEnd, r.sent = now, now, now, true
@@ -180,6 +178,12 @@ func (c *call) onMark(m clipMark) {
 func (c *call) judgeReplyOver(now time.Time, r *turnRun) {
 	onset := c.meter.OnsetAfter(r.speechEnd)
 	if onset.IsZero() {
+		if seen, over := c.textReplyOver(now, r.speechEnd); seen {
+			if over && (r.turn.Kind() != TurnSilence || !now.Before(r.start.Add(r.turn.Silence))) {
+				r.over = true
+			}
+			return
+		}
 		if r.turn.Kind() == TurnSilence && !now.Before(r.start.Add(r.turn.Silence)) {
 			r.over = true
 			return

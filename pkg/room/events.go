@@ -65,6 +65,14 @@ type LegacyTranscription struct {
 	Segments []transcript.LegacySegment
 }
 
+// ChatReceived: a whole chat message arrived on lk.chat from Identity
+// (Agent says whether that is an agent participant).
+type ChatReceived struct {
+	Identity string
+	Agent    bool
+	Text     string
+}
+
 // ConnectionChanged: the SDK is reconnecting or has reconnected.
 type ConnectionChanged struct{ State string }
 
@@ -82,6 +90,7 @@ func (StreamOpened) roomEvent()        {}
 func (StreamChunk) roomEvent()         {}
 func (StreamClosed) roomEvent()        {}
 func (LegacyTranscription) roomEvent() {}
+func (ChatReceived) roomEvent()        {}
 func (ConnectionChanged) roomEvent()   {}
 func (Disconnected) roomEvent()        {}
 func (Warning) roomEvent()             {}

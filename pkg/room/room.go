@@ -8,10 +8,11 @@
 // Goroutines, and who ends them:
 //   - the SDK's own (signalling, peer connections, data channels): ended by
 //     Close, which disconnects.
-//   - one reader per incoming text stream, and per byte stream on
-//     lk.agent.session (agentmetrics.go), started by the SDK for our
-//     handler: it reads chunks as they arrive and ends when the stream
-//     closes, or when Close makes the SDK close every open stream.
+//   - one reader per incoming text stream (captions, chat.go's chat
+//     messages), and per byte stream on lk.agent.session (agentmetrics.go),
+//     started by the SDK for our handler: it reads chunks as they arrive
+//     and ends when the stream closes, or when Close makes the SDK close
+//     every open stream.
 //   - one decoder per subscribed agent audio track (PCMRemoteTrack): ended
 //     when the track ends or by Close.
 //   - the event pump, which moves queued events to the Events channel: ended
@@ -65,6 +66,11 @@ type Config struct {
 	AgentAudio audio.Sink
 	// Logger receives the SDK's logs. Nil keeps them quiet.
 	Logger protologger.Logger
+	// TextOnly joins for a text conversation: no track is subscribed, so
+	// the agent's audio is neither received nor decoded (AgentAudio gets
+	// nothing), and nothing is published unless PublishMicrophone is
+	// called.
+	TextOnly bool
 }
 
 // Room is one joined LiveKit room.
@@ -117,11 +123,15 @@ func Join(ctx context.Context, cfg Config) (*Room, error) {
 	if err := r.sdk.RegisterByteStreamHandler(TopicAgentSession, r.onSessionStream); err != nil {
 		return nil, fmt.Errorf("register agent session handler: %w", err)
 	}
+	if err := r.sdk.RegisterTextStreamHandler(TopicChat, r.onChatStream); err != nil {
+		return nil, fmt.Errorf("register chat handler: %w", err)
+	}
 
 	joinCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	opts := []lksdk.ConnectOption{
-		lksdk.WithAutoSubscribe(true),
+		// Without subscribing, the server sends no agent audio at all.
+		lksdk.WithAutoSubscribe(!cfg.TextOnly),
 		lksdk.WithConnectTimeout(cfg.ConnectTimeout),
 	}
 	if cfg.Logger != nil {
@@ -219,8 +229,12 @@ func (r *Room) PublishMicrophone(name string) (*OpusTrack, error) {
 }
 
 // SendChat sends text to everyone in the room on TopicChat, as a user
-// typing: LiveKit Agents take it as the user's turn. The SDK queues the
-// stream on the data channel and does not report its delivery.
+// typing: LiveKit Agents take it as the user's turn. It returns once the
+// whole stream (header, text, trailer) is on the data channel, so that
+// messages sent one after another arrive in that order: the SDK's
+// SendText writes each stream from a goroutine of its own, and a short
+// message sent second could otherwise be complete first. Delivery is not
+// reported.
 func (r *Room) SendChat(text string) error {
 	r.mu.Lock()
 	closed := r.closed
@@ -228,9 +242,23 @@ func (r *Room) SendChat(text string) error {
 	if closed {
 		return failure.New(failure.Internal, "chat message not sent: the room is closed")
 	}
-	r.sdk.LocalParticipant.SendText(text, lksdk.StreamTextOptions{Topic: TopicChat})
+	w := r.sdk.LocalParticipant.StreamText(lksdk.StreamTextOptions{Topic: TopicChat, TotalSize: uint64(len(text))})
+	written := make(chan struct{})
+	onDone := func() { close(written) }
+	w.Write(text, &onDone)
+	select {
+	case <-written:
+	case <-time.After(sendChatTimeout):
+		// The data channel is backed up: the trailer still goes out
+		// after the text, but the next message may overtake this one.
+	}
+	w.Close()
 	return nil
 }
+
+// sendChatTimeout bounds how long SendChat waits for its text to be on
+// the data channel.
+const sendChatTimeout = 2 * time.Second
 
 // Close leaves the room and ends every goroutine this package started.
 // Events is closed once everything queued has been delivered or dropped.

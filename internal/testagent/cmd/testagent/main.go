@@ -69,6 +69,8 @@ func run(args []string) int {
 	fs.BoolVar(&o.OmitSegmentID, "omit-segment-id", false, "leave lk.segment_id off text streams")
 	fs.BoolVar(&o.NeverCloseReply, "never-close-reply", false, "never close reply text streams")
 	fs.BoolVar(&o.JSONTranscripts, "json-transcripts", false, "send the user's transcription as JSON lines")
+	fs.BoolVar(&o.TextOnly, "text-only", false, "audio output off: publish no track and reply in text only")
+	fs.BoolVar(&o.ChatReplies, "chat-replies", false, "also send each reply to a chat message back on lk.chat")
 	fs.IntVar(&o.MaxJobs, "max-jobs", testagent.DefaultMaxJobs, "rooms served at once")
 	fs.BoolVar(&verbose, "verbose", false, "log debug detail")
 	fs.StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
