@@ -397,7 +397,7 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	joinedAt := c.now()
 	c.result.Connected = c.since(joinedAt)
 	c.result.Room, c.result.Identity, c.result.CallID = rm.Name(), rm.Identity(), creds.CallID
-	c.emit(event.Event{Type: event.Connected, Room: rm.Name(), Identity: rm.Identity(), URL: creds.URL, CallID: creds.CallID})
+	c.emit(event.Event{Type: event.Connected, Room: rm.Name(), Identity: rm.Identity(), URL: creds.URL, CallID: creds.CallID, LimitMS: maxDur.Milliseconds()})
 	c.o.Status(fmt.Sprintf("joined room %s as %s", rm.Name(), rm.Identity()))
 
 	// The sender runs until sendCtx ends; Run waits for it before leaving.

@@ -101,6 +101,10 @@ type Event struct {
 	Name     string `json:"name,omitempty"`
 	CallID   string `json:"call_id,omitempty"`
 	URL      string `json:"url,omitempty"`
+	// LimitMS (Connected) is how long the call may last from here, in
+	// milliseconds: the smaller of the caller's maximum and the
+	// provider's cap. Omitted when there is none.
+	LimitMS int64 `json:"limit_ms,omitempty"`
 
 	// AgentState, Mute, Connection.
 	State string `json:"state,omitempty"`

@@ -36,6 +36,7 @@ type callState struct {
 	elapsed      time.Duration // since the call's time zero, from Tick
 	connected    bool
 	connectedAt  time.Duration // the Connected event's time: the call's clock starts there
+	limit        time.Duration // the Connected event's limit; 0 for none said
 	agentHere    bool
 	agentState   string
 	reconnecting bool
@@ -50,6 +51,7 @@ func (s *callState) apply(e event.Event) bool {
 	case event.Connected:
 		s.connected = true
 		s.connectedAt = time.Duration(e.TimeMS) * time.Millisecond
+		s.limit = time.Duration(e.LimitMS) * time.Millisecond
 	case event.AgentJoined:
 		s.agentHere = true
 	case event.AgentLeft:

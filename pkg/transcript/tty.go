@@ -284,7 +284,13 @@ func (t *TTY) redrawIfChanged() error {
 func (t *TTY) statusRow() ([]span, bool) {
 	switch {
 	case t.opts.StatusRow && !t.noStatus:
-		return t.call.spans(t.opts.Limit, t.footer), true
+		// The call says its own limit, which a provider's cap may make
+		// shorter than the one the TTY was told.
+		limit := t.opts.Limit
+		if t.call.limit > 0 {
+			limit = t.call.limit
+		}
+		return t.call.spans(limit, t.footer), true
 	case t.footer != "":
 		return []span{{t.footer, ""}}, true
 	}

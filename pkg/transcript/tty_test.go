@@ -387,3 +387,21 @@ func TestTTYChatSameAsPlain(t *testing.T) {
 		}
 	}
 }
+
+// The limit the call announces on its Connected event (a provider's cap
+// may be shorter than --max-duration) is the one the status row counts
+// down, whatever the TTY was told.
+func TestStatusRowTakesTheCallsLimit(t *testing.T) {
+	var out bytes.Buffer
+	tty := NewTTY(&out, TTYOptions{StatusRow: true, Limit: 10 * time.Minute})
+	if err := tty.Render(event.Event{Type: event.Connected, TimeMS: 1000, Room: "r", Identity: "me", LimitMS: 300_000}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tty.Tick(13 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	row, _ := tty.statusRow()
+	if got := plainText(row); !strings.Contains(got, "0:12 · 4:48 left") {
+		t.Errorf("status row %q, want the provider's 5 minutes counted down from connecting", got)
+	}
+}
