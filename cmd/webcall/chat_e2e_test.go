@@ -61,10 +61,9 @@ func (f *facts) ofKind(kind string) []testagent.Fact {
 // stdin (nil: /dev/null) and no --input.
 func (e *e2e) textCall(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	base := []string{"call", "--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name, "--max-duration", "60s"}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, webcallBin, append(base, args...)...)
+	cmd := exec.CommandContext(ctx, webcallBin, e.callArgs(args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "LIVEKIT_API_SECRET=" + e.srv.APISecret}
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)

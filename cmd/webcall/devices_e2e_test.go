@@ -40,9 +40,7 @@ type liveCall struct {
 // microphone and the speaker are the defaults, so args add only flags.
 func startLiveCall(t *testing.T, e *e2e, s *pulse.Server, args ...string) *liveCall {
 	t.Helper()
-	base := []string{"call", "--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name,
-		"--format", "json", "--max-duration", "60s"}
-	cmd := execCommand(context.Background(), webcallBin, append(base, args...)...)
+	cmd := execCommand(context.Background(), webcallBin, e.callArgs(append([]string{"--format", "json"}, args...)...)...)
 	cmd.Env = append(cmd.Env, "LIVEKIT_API_SECRET="+e.srv.APISecret)
 	cmd.Env = append(cmd.Env, s.Env()...)
 	stdout, err := cmd.StdoutPipe()

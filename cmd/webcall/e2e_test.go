@@ -94,9 +94,20 @@ func startE2ETB(t testing.TB, opts testagent.Options) *e2e {
 // dispatches it by name.
 func (e *e2e) call(t *testing.T, ctx context.Context, args ...string) result {
 	t.Helper()
-	base := []string{"call", "--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name,
-		"--input", repoFile("audio", "hello.wav"), "--max-duration", "60s"}
-	return runBin(t, ctx, map[string]string{"LIVEKIT_API_SECRET": e.srv.APISecret}, append(base, args...)...)
+	return runBin(t, ctx, map[string]string{"LIVEKIT_API_SECRET": e.srv.APISecret}, e.fileCallArgs(args...)...)
+}
+
+// callArgs is the command line of a call to the test agent, with a token
+// minted here that dispatches it by name (the secret goes in the
+// environment), then args.
+func (e *e2e) callArgs(args ...string) []string {
+	base := []string{"call", "--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name, "--max-duration", "60s"}
+	return append(base, args...)
+}
+
+// fileCallArgs is callArgs for a call that says hello.wav.
+func (e *e2e) fileCallArgs(args ...string) []string {
+	return e.callArgs(append([]string{"--input", repoFile("audio", "hello.wav")}, args...)...)
 }
 
 // waitHearing waits until the agent has subscribed to the user's
@@ -304,9 +315,7 @@ func TestHangUpBySignal(t *testing.T) {
 // stdout), sends sig, and returns how the process ended.
 func (e *e2e) callWithSignal(t *testing.T, ctx context.Context, sig syscall.Signal, args ...string) result {
 	t.Helper()
-	base := []string{"call", "--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name,
-		"--input", repoFile("audio", "hello.wav"), "--max-duration", "60s"}
-	cmd := execCommand(ctx, webcallBin, append(base, args...)...)
+	cmd := execCommand(ctx, webcallBin, e.fileCallArgs(args...)...)
 	cmd.Env = append(cmd.Env, "LIVEKIT_API_SECRET="+e.srv.APISecret)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

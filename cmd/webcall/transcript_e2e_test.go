@@ -469,9 +469,7 @@ func TestTranscriptFilesWhenCutShort(t *testing.T) {
 // and returns how the process ended.
 func (e *e2e) callCutInReply(t *testing.T, cut func(cmd *exec.Cmd, room string) error, args ...string) result {
 	t.Helper()
-	base := []string{"call", "--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name,
-		"--input", repoFile("audio", "hello.wav"), "--max-duration", "60s"}
-	cmd := execCommand(context.Background(), webcallBin, append(base, args...)...)
+	cmd := execCommand(context.Background(), webcallBin, e.fileCallArgs(args...)...)
 	cmd.Env = append(cmd.Env, "LIVEKIT_API_SECRET="+e.srv.APISecret)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
