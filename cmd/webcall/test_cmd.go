@@ -176,7 +176,7 @@ func runTest(ctx context.Context, o *testOptions, args []string) error {
 		PacingBound: o.pacingBound,
 		Failure:     reportFailure,
 		Progress:    status.print,
-		Tool:        "webcall " + version,
+		Tool:        "webcall " + readBuildInfo().Version,
 	})
 	if rep == nil {
 		return runErr
