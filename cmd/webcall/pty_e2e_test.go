@@ -40,11 +40,19 @@ type ptyScreen struct {
 	err    error    // how webcall exited
 }
 
+// ptyResize makes the terminal Cols wide the first time the status row
+// shows the state At.
+type ptyResize struct {
+	At   string
+	Cols int
+}
+
 // runOnPTY runs webcall with args on a pseudo-terminal cols wide,
 // feeds its output to an emulator and samples the screen after every
 // line drawn, so that no state shown is missed however the output is cut
-// into reads.
-func runOnPTY(t *testing.T, cols int, env []string, args ...string) ptyScreen {
+// into reads. With resize set, the terminal (the pseudo-terminal and the
+// emulator together, as a window resized by hand) changes width mid-call.
+func runOnPTY(t *testing.T, cols int, resize *ptyResize, env []string, args ...string) ptyScreen {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -64,6 +72,13 @@ func runOnPTY(t *testing.T, cols int, env []string, args ...string) ptyScreen {
 			if m := statusRowOnScreen.FindStringSubmatch(rows[i]); m != nil {
 				if len(scr.states) == 0 || scr.states[len(scr.states)-1] != m[1] {
 					scr.states = append(scr.states, m[1])
+				}
+				if resize != nil && m[1] == resize.At {
+					if err := pty.Setsize(tty, &pty.Winsize{Cols: uint16(resize.Cols), Rows: ptyRows}); err != nil {
+						t.Errorf("resize the pseudo-terminal: %v", err)
+					}
+					em.Resize(resize.Cols, ptyRows)
+					resize = nil
 				}
 				return
 			}
@@ -101,14 +116,23 @@ var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 func TestCallScreenOnAPseudoTerminal(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		cols  int
-		color bool
+		name   string
+		cols   int
+		color  bool
+		resize *ptyResize
 	}{
-		{"colour, 100 columns", 100, true},
+		{"colour, 100 columns", 100, true, nil},
 		// NO_COLOR: not one colour or dim, from the screen or the status
 		// lines; and at 40 columns the captions wrap.
-		{"NO_COLOR, 40 columns", 40, false},
+		{"NO_COLOR, 40 columns", 40, false, nil},
+		// Made narrower once the agent listens, before anyone speaks:
+		// every caption, drawn after, wraps at the new width, and
+		// nothing is left garbled. (Bytes webcall wrote for the old
+		// width but not yet drawn when a window is resized land at the
+		// new one, on any terminal, for any program; the resize comes
+		// when only the short status row is live, so that race is not
+		// what this test is about.)
+		{"resized from 100 to 50 columns", 100, true, &ptyResize{At: "listening", Cols: 50}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := startE2E(t, testagent.Options{})
@@ -116,7 +140,7 @@ func TestCallScreenOnAPseudoTerminal(t *testing.T) {
 			if !tt.color {
 				env = append(env, "NO_COLOR=1")
 			}
-			scr := runOnPTY(t, tt.cols, env,
+			scr := runOnPTY(t, tt.cols, tt.resize, env,
 				"call", "--url", e.srv.URL, "--api-key", e.srv.APIKey, "--agent-name", e.name,
 				"--input", repoFile("audio", "hello.wav"), "--output", filepath.Join(t.TempDir(), "o.wav"),
 				"--max-duration", "60s")
@@ -152,6 +176,30 @@ func TestCallScreenOnAPseudoTerminal(t *testing.T) {
 			for _, row := range strings.Split(scr.final, "\n") {
 				if statusRowOnScreen.MatchString(row) {
 					t.Errorf("the status row %q is left on the screen:\n%s", row, scr.final)
+				}
+			}
+			if tt.resize == nil {
+				return
+			}
+			// Both captions (62 and 65 columns with their labels)
+			// wrapped at the new width: webcall measured the terminal
+			// again mid-call.
+			if lines := strings.Split(scr.final, "\n"); !slices.Contains(lines, "     tonight.") || !slices.Contains(lines, "       would you like?") {
+				t.Errorf("the captions did not wrap at %d columns:\n%s", tt.resize.Cols, scr.final)
+			}
+			// Nothing of the live area drawn at the old width is left
+			// behind: one row for each speaker's caption, no interim
+			// copy of it above or below. (Status lines above the live
+			// area are the terminal's to wrap or cut, as any output.)
+			for _, label := range []string{"you: ", "agent: "} {
+				n := 0
+				for _, row := range strings.Split(scr.final, "\n") {
+					if strings.HasPrefix(row, label) {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("%d rows start with %q after the resize, want 1:\n%s", n, label, scr.final)
 				}
 			}
 		})
