@@ -299,7 +299,8 @@ func TestLatencyMatchesTheAgents(t *testing.T) {
 			if r := e.runScenarios(t, sc, "--report", rep); r.code != 0 {
 				t.Fatalf("exit %d\n%s", r.code, r.stderr)
 			}
-			got := readReport(t, rep).Calls[0].Turns[0].Latency.AudioMS
+			lat := readReport(t, rep).Calls[0].Turns[0].Latency
+			got := lat.AudioMS
 			mu.Lock()
 			defer mu.Unlock()
 			var agent time.Duration
@@ -315,6 +316,14 @@ func TestLatencyMatchesTheAgents(t *testing.T) {
 			t.Logf("reply delay %v: webcall reports %v, the agent measured %v", delay, client, agent)
 			if client < agent-20*time.Millisecond || client > agent+40*time.Millisecond {
 				t.Errorf("webcall reports %v, the agent measured %v: want the agent's figure plus at most 40 ms", client, agent)
+			}
+			// The report puts the agent's own figure, as it sent it on
+			// lk.agent.session, beside webcall's.
+			if lat.AgentMS == nil {
+				t.Fatalf("the report has no agent_ms; the agent measured %v", agent)
+			}
+			if diff := time.Duration(*lat.AgentMS)*time.Millisecond - agent; diff < -time.Millisecond || diff > time.Millisecond {
+				t.Errorf("the report's agent_ms is %d, the agent measured %v", *lat.AgentMS, agent)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package call
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/webcall-cli/webcall/pkg/event"
 	"github.com/webcall-cli/webcall/pkg/room"
@@ -12,8 +13,24 @@ import (
 // LiveKit Agents' session messages), put beside what the call measured.
 
 // agentReports holds the agent's last report of a user message, waiting
-// for the reply that answers it.
-type agentReports struct{ user *room.AgentChatItem }
+// for the reply that answers it, and when each of Result.AgentMetrics
+// arrived, so that the turns can claim theirs once the call is over.
+type agentReports struct {
+	user *room.AgentChatItem
+	at   []time.Time
+}
+
+// agentMetricsIn is the first of the agent's reports that arrived in
+// [from, to), or nil.
+func (c *call) agentMetricsIn(from, to time.Time) *event.AgentTurnMetrics {
+	for i, at := range c.reports.at {
+		if !at.Before(from) && at.Before(to) {
+			m := c.result.AgentMetrics[i]
+			return &m
+		}
+	}
+	return nil
+}
 
 // onAgentItem turns the agent's chat items into AgentMetrics events: a
 // user item's figures wait for the reply that answers it, and the reply's
@@ -42,6 +59,7 @@ func (c *call) onAgentItem(e room.AgentChatItem) {
 			return // a reply the agent measured nothing of
 		}
 		c.result.AgentMetrics = append(c.result.AgentMetrics, m)
+		c.reports.at = append(c.reports.at, c.now())
 		c.emit(event.Event{Type: event.AgentMetrics, Identity: e.Identity, Metrics: &m})
 	}
 }

@@ -1,6 +1,7 @@
 package call
 
 import (
+	"github.com/webcall-cli/webcall/pkg/event"
 	"time"
 
 	"github.com/webcall-cli/webcall/pkg/audio"
@@ -116,6 +117,10 @@ type TurnResult struct {
 	// States are the agent's states (lk.agent.state) seen during the turn,
 	// in order, from its start until the next turn starts.
 	States []string
+	// Agent is what the agent reported of its reply to this turn (its own
+	// latency), if it reported anything: the first report that arrived in
+	// the turn's window. Agents send it once the reply's playout is over.
+	Agent *event.AgentTurnMetrics
 }
 
 // Latency is the turn's main figure: end of the user's speech to the

@@ -304,6 +304,7 @@ func (c *call) results(end time.Time) (greeting *TurnResult, turns []TurnResult)
 				res.Speaking, res.HasSpeaking = c.since(st.at), true
 			}
 		}
+		res.Agent = c.agentMetricsIn(from, to)
 		turns = append(turns, res)
 	}
 	return greeting, turns
@@ -316,7 +317,7 @@ func (c *call) greeting(runs []audio.Run, segs []transcript.Segment, before time
 	if len(spoken) == 0 && text == "" {
 		return nil
 	}
-	g := &TurnResult{Index: -1, Kind: "greeting", Reply: text}
+	g := &TurnResult{Index: -1, Kind: "greeting", Reply: text, Agent: c.agentMetricsIn(c.start, before)}
 	if len(spoken) > 0 {
 		g.Replied = true
 		g.ReplyStart, g.ReplyEnd = c.since(spoken[0].Start), c.since(spoken[len(spoken)-1].End)

@@ -76,6 +76,8 @@ func TestScriptedTurns(t *testing.T) {
 	speechEnd := h.waitSpeechEnd()
 	h.stepFor(500 * time.Millisecond)
 	start1, last1 := h.agentReplies("a1", "Sure, for how many?", time.Second)
+	// The agent reports its own figure once the reply's playout is over.
+	h.send(room.AgentChatItem{Identity: "agent-1", Role: room.RoleAssistant, ItemID: "r1", E2ELatencyMS: ms(912)})
 
 	// The reply is over after ReplyIdle; the chat goes out at the next tick.
 	h.stepUntil(time.Minute, "the chat message", func() bool { return len(h.room.sentChats()) == 1 })
@@ -85,6 +87,7 @@ func TestScriptedTurns(t *testing.T) {
 	}
 	h.stepFor(300 * time.Millisecond)
 	start2, _ := h.agentReplies("a2", "A table for three.", 800*time.Millisecond)
+	h.send(room.AgentChatItem{Identity: "agent-1", Role: room.RoleAssistant, ItemID: "r2", E2ELatencyMS: ms(640)})
 
 	// The silent turn: the agent says nothing, and the call ends when the
 	// silence is over.
@@ -124,6 +127,16 @@ func TestScriptedTurns(t *testing.T) {
 		t.Errorf("turn 2 reply %q", t1r.Reply)
 	}
 
+	// Each turn claims the agent's report of its own reply; the silent
+	// turn, which had none, claims nothing.
+	for i, want := range []float64{912, 640} {
+		if a := turns[i].Agent; a == nil || a.E2ELatencyMS == nil || *a.E2ELatencyMS != want {
+			t.Errorf("turn %d: the agent's report %+v, want e2e %v ms", i+1, a, want)
+		}
+	}
+	if turns[2].Agent != nil {
+		t.Errorf("turn 3 claimed the agent's report %+v", turns[2].Agent)
+	}
 	if t2r.Kind != TurnSilence || t2r.Replied || t2r.TimedOut {
 		t.Errorf("turn 3: %+v", t2r)
 	}

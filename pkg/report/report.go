@@ -186,6 +186,12 @@ type Latency struct {
 	StopMS *int64 `json:"stop_ms,omitempty"`
 	// LongestGapMS: the longest dead air inside the reply.
 	LongestGapMS *int64 `json:"longest_gap_ms,omitempty"`
+	// AgentMS: the agent's own end-to-end figure for this reply, as it
+	// reported it (LiveKit Agents' e2e_latency, on lk.agent.session): from
+	// the end of the user's speech as the agent heard it to its first
+	// audio out. AudioMS adds the network both ways and the playout
+	// buffers, so it is never expected below AgentMS.
+	AgentMS *int64 `json:"agent_ms,omitempty"`
 }
 
 // Check is one expectation and how it went.

@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"math"
 	"path/filepath"
 	"time"
 
@@ -122,5 +123,9 @@ func fillTurn(t *report.Turn, tr call.TurnResult) {
 	t.Latency.SpeakingMS = ms(tr.HasSpeaking, tr.Speaking-tr.SpeechEnd)
 	if d, ok := tr.StopLatency(); ok {
 		t.Latency.StopMS = report.MS(d)
+	}
+	if a := tr.Agent; a != nil && a.E2ELatencyMS != nil {
+		v := int64(math.Round(*a.E2ELatencyMS))
+		t.Latency.AgentMS = &v
 	}
 }
