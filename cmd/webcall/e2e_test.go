@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -311,9 +312,10 @@ func TestHangUpBySignal(t *testing.T) {
 	}
 }
 
-// callWithSignal starts a call, waits until the agent has joined (seen on
-// stdout), sends sig, and returns how the process ended.
-func (e *e2e) callWithSignal(t *testing.T, ctx context.Context, sig syscall.Signal, args ...string) result {
+// callWatching starts a call and hands each line it prints on stdout to
+// act until act reports it has acted (it may signal the process, say);
+// then it waits for the call to end. acted says whether act did.
+func (e *e2e) callWatching(t *testing.T, ctx context.Context, act func(cmd *exec.Cmd, line []byte) bool, args ...string) (r result, acted bool) {
 	t.Helper()
 	cmd := execCommand(ctx, webcallBin, e.fileCallArgs(args...)...)
 	cmd.Env = append(cmd.Env, "LIVEKIT_API_SECRET="+e.srv.APISecret)
@@ -328,16 +330,11 @@ func (e *e2e) callWithSignal(t *testing.T, ctx context.Context, sig syscall.Sign
 	}
 	var out strings.Builder
 	sc := bufio.NewScanner(stdout)
-	signalled := false
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		out.WriteString(sc.Text() + "\n")
-		// Hang up in the middle of the call: once the user's words are
-		// being transcribed.
-		if !signalled && strings.Contains(sc.Text(), `"type":"transcript"`) {
-			signalled = true
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
-			}
+		if !acted {
+			acted = act(cmd, sc.Bytes())
 		}
 	}
 	err = cmd.Wait()
@@ -345,10 +342,26 @@ func (e *e2e) callWithSignal(t *testing.T, ctx context.Context, sig syscall.Sign
 	if err != nil {
 		code = exitCodeOf(t, err)
 	}
+	return result{stdout: out.String(), stderr: errOut.String(), code: code}, acted
+}
+
+// callWithSignal starts a call, sends sig once the user's words are being
+// transcribed (seen on stdout), and returns how the process ended.
+func (e *e2e) callWithSignal(t *testing.T, ctx context.Context, sig syscall.Signal, args ...string) result {
+	t.Helper()
+	r, signalled := e.callWatching(t, ctx, func(cmd *exec.Cmd, line []byte) bool {
+		if !bytes.Contains(line, []byte(`"type":"transcript"`)) {
+			return false
+		}
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Error(err)
+		}
+		return true
+	}, args...)
 	if !signalled {
-		t.Fatalf("the call ended before it could be interrupted:\n%s", errOut.String())
+		t.Fatalf("the call ended before it could be interrupted:\n%s", r.stderr)
 	}
-	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+	return r
 }
 
 // TestNoAgent: connected, but nobody dispatched: exit 5 after --wait-agent.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -469,47 +468,27 @@ func TestTranscriptFilesWhenCutShort(t *testing.T) {
 // and returns how the process ended.
 func (e *e2e) callCutInReply(t *testing.T, cut func(cmd *exec.Cmd, room string) error, args ...string) result {
 	t.Helper()
-	cmd := execCommand(context.Background(), webcallBin, e.fileCallArgs(args...)...)
-	cmd.Env = append(cmd.Env, "LIVEKIT_API_SECRET="+e.srv.APISecret)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errOut strings.Builder
-	cmd.Stderr = &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
 	var room string
-	cutDone := false
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		out.WriteString(sc.Text() + "\n")
+	r, cutDone := e.callWatching(t, context.Background(), func(cmd *exec.Cmd, line []byte) bool {
 		var ev event.Event
-		if json.Unmarshal(sc.Bytes(), &ev) != nil {
-			continue
+		if json.Unmarshal(line, &ev) != nil {
+			return false
 		}
 		if ev.Type == event.Connected {
 			room = ev.Room
 		}
-		if !cutDone && ev.Type == event.Transcript && ev.Speaker == event.SpeakerAgent {
-			cutDone = true
-			if err := cut(cmd, room); err != nil {
-				t.Errorf("cut the call: %v", err)
-			}
+		if ev.Type != event.Transcript || ev.Speaker != event.SpeakerAgent {
+			return false
 		}
-	}
-	err = cmd.Wait()
-	code := 0
-	if err != nil {
-		code = exitCodeOf(t, err)
-	}
+		if err := cut(cmd, room); err != nil {
+			t.Errorf("cut the call: %v", err)
+		}
+		return true
+	}, args...)
 	if !cutDone {
-		t.Fatalf("the call ended before the agent's reply was printed:\nstdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+		t.Fatalf("the call ended before the agent's reply was printed:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	}
-	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+	return r
 }
 
 // A --transcript file that could not be written is refused before
