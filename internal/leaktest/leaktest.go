@@ -15,12 +15,27 @@
 // and fails the test with the stacks of those that did not. Goroutines
 // that legitimately outlive a test (the shared test agent, a process-wide
 // signal loop) are left out by Ignore.
+//
+// Tests that run in parallel (t.Parallel) start goroutines at the same
+// time, so "started since Check" would blame one test for another's. Check
+// therefore also labels the calling goroutine (runtime/pprof labels, which
+// every goroutine it starts inherits, and theirs in turn). While a check's
+// life overlaps another's, it counts only the goroutines that carry its own
+// label. The cost: a goroutine started outside the test's tree (by a timer's
+// AfterFunc, say) escapes an overlapping check; serial tests, and every
+// check that ran alone, are held to the whole rule.
 package leaktest
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -55,21 +70,59 @@ func Ignore(substrings ...string) Option {
 type checker struct {
 	before map[string]bool
 	ignore []string
+	label  string
+	// overlapped: another check was live at some moment of this one's
+	// life, so goroutines are told apart by label.
+	overlapped atomic.Bool
+}
+
+// labelKey is the pprof label that ties goroutines to their check.
+const labelKey = "webcall-leaktest"
+
+var (
+	liveMu sync.Mutex
+	live   = map[*checker]bool{}
+	serial atomic.Int64
+)
+
+// enter registers c among the live checks, marking every check whose life
+// now overlaps another's.
+func enter(c *checker) {
+	liveMu.Lock()
+	defer liveMu.Unlock()
+	if len(live) > 0 {
+		c.overlapped.Store(true)
+		for o := range live {
+			o.overlapped.Store(true)
+		}
+	}
+	live[c] = true
+}
+
+func leave(c *checker) {
+	liveMu.Lock()
+	defer liveMu.Unlock()
+	delete(live, c)
 }
 
 // Check records the goroutines running now and returns the function that
 // fails t if goroutines started since are still running after Settle.
 func Check(t testing.TB, opts ...Option) func() {
 	t.Helper()
-	c := &checker{before: map[string]bool{}}
+	c := &checker{before: map[string]bool{}, label: strconv.FormatInt(serial.Add(1), 10)}
 	for _, o := range opts {
 		o(c)
 	}
 	for _, g := range goroutines() {
 		c.before[g.id] = true
 	}
+	// The caller's goroutine carries the label from here on, and so does
+	// every goroutine it starts, directly or not.
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels(labelKey, c.label)))
+	enter(c)
 	return func() {
 		t.Helper()
+		defer leave(c)
 		if t.Failed() {
 			// A failed test often leaves its helpers running; the
 			// leak report would bury the real failure.
@@ -97,8 +150,12 @@ func Check(t testing.TB, opts ...Option) func() {
 }
 
 // leftover returns the goroutines started since Check that are not
-// ignored.
+// ignored: all of them when the check ran alone, those with its label when
+// it overlapped another.
 func (c *checker) leftover() []goroutine {
+	if c.overlapped.Load() {
+		return c.labelled()
+	}
 	var left []goroutine
 	for _, g := range goroutines() {
 		if c.before[g.id] || ignored(g.stack, alwaysIgnored) || ignored(g.stack, c.ignore) {
@@ -145,4 +202,41 @@ func goroutines() []goroutine {
 		gs = append(gs, goroutine{id: id, stack: s})
 	}
 	return gs
+}
+
+// labelled returns the goroutines that carry c's label and are not
+// ignored, but the caller's, from the goroutine profile's text (the one
+// form of the stacks that shows labels). Goroutines with the same stack
+// and labels come as one record with a count.
+func (c *checker) labelled() []goroutine {
+	var buf bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
+		return nil
+	}
+	want := `"` + labelKey + `":"` + c.label + `"`
+	var left []goroutine
+	for i, rec := range strings.Split(buf.String(), "\n\n") {
+		if i == 0 {
+			// The header line shares the first record.
+			_, rec, _ = strings.Cut(rec, "\n")
+		}
+		if !strings.Contains(rec, want) || strings.Contains(rec, "runtime/pprof.writeGoroutine") {
+			continue
+		}
+		if ignored(rec, alwaysIgnored) || ignored(rec, c.ignore) {
+			continue
+		}
+		count := 1
+		sc := bufio.NewScanner(strings.NewReader(rec))
+		if sc.Scan() {
+			n, _, _ := strings.Cut(sc.Text(), " @")
+			if v, err := strconv.Atoi(n); err == nil {
+				count = v
+			}
+		}
+		for range count {
+			left = append(left, goroutine{id: "labelled", stack: rec})
+		}
+	}
+	return left
 }

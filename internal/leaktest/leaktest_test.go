@@ -93,3 +93,41 @@ func TestTheReportHoldsTheStack(t *testing.T) {
 		t.Fatalf("leftover = %v", left)
 	}
 }
+
+// Two checks whose lives overlap, as in parallel tests: each is told only
+// of the goroutines started under it, so the one whose goroutine outlives
+// it is reported and the other is not blamed for it.
+func TestOverlappingChecksBlameOnlyTheirOwn(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	leaky, clean := &recorder{TB: t}, &recorder{TB: t}
+
+	cleanStarted, leakStarted := make(chan func()), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // the clean "test": checks while the leaky one's goroutine runs
+		defer wg.Done()
+		check := Check(clean)
+		worker := make(chan struct{})
+		go func() { <-worker }()
+		cleanStarted <- func() { close(worker) }
+		<-leakStarted
+		check()
+	}()
+	endWorker := <-cleanStarted
+	go func() { // the leaky "test"
+		defer wg.Done()
+		check := Check(leaky)
+		go leakyWorker(stop)
+		close(leakStarted)
+		endWorker()
+		check()
+	}()
+	wg.Wait()
+	if len(leaky.errors) != 1 {
+		t.Errorf("the leak was not reported to the check it happened under: %v", leaky.errors)
+	}
+	if len(clean.errors) != 0 {
+		t.Errorf("a check was blamed for another's goroutine: %v", clean.errors)
+	}
+}

@@ -27,6 +27,8 @@ type Config struct {
 	// LogLevel is the server's log level (debug, info, warn, error);
 	// default info.
 	LogLevel string
+	// Extra is more top-level YAML, appended as it is (see WithTURN).
+	Extra string
 }
 
 func (c Config) withDefaults() Config {
@@ -67,5 +69,6 @@ func (c Config) YAML() string {
 	fmt.Fprintf(&b, "  %q: %q\n", c.APIKey, c.APISecret)
 	b.WriteString("logging:\n")
 	fmt.Fprintf(&b, "  level: %s\n", c.LogLevel)
+	b.WriteString(c.Extra)
 	return b.String()
 }

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -66,7 +67,15 @@ type Server struct {
 	APISecret string
 	Config    Config
 
-	p *proc.Process
+	// mu guards p and killed: Kill and Restart replace the process while
+	// a test's other goroutines may ask whether it is running.
+	mu sync.Mutex
+	p  *proc.Process
+	// killed: the server was killed on purpose (Kill) and not restarted.
+	killed bool
+	// retired are the processes Restart replaced; Close removes their
+	// logs, Stop keeps them.
+	retired []*proc.Process
 }
 
 // binaryNames are where the Makefile puts the server under the module
@@ -275,20 +284,75 @@ func (s *Server) answers(ctx context.Context) error {
 	return nil
 }
 
-// LogTail returns the last part of the server's output.
-func (s *Server) LogTail() string { return s.p.Tail(logTailBytes) }
+// process is the server's current process.
+func (s *Server) process() *proc.Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.p
+}
 
-// LogPath is the file that holds the server's whole output. Stop keeps
-// it; Close removes it.
-func (s *Server) LogPath() string { return s.p.LogPath() }
+// LogTail returns the last part of the server's output.
+func (s *Server) LogTail() string { return s.process().Tail(logTailBytes) }
+
+// LogPath is the file that holds the server's whole output (since the
+// last Restart). Stop keeps it; Close removes it.
+func (s *Server) LogPath() string { return s.process().LogPath() }
 
 // Exited is closed when the server process has ended.
-func (s *Server) Exited() <-chan struct{} { return s.p.Exited() }
+func (s *Server) Exited() <-chan struct{} { return s.process().Exited() }
+
+// Killed says the server was ended by Kill and not restarted since.
+func (s *Server) Killed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.killed
+}
+
+// Kill ends the server at once with SIGKILL, as a crash would: no client
+// is told, every connection just stops answering. It returns once the
+// process is gone. Restart brings a server back on the same ports.
+func (s *Server) Kill() error {
+	p := s.process()
+	s.mu.Lock()
+	s.killed = true
+	s.mu.Unlock()
+	return p.Kill()
+}
+
+// Restart starts the server again on the same ports with the same keys,
+// as an operator restarting a crashed server would (ending it first if it
+// still runs), and returns once it answers. Rooms, participants and
+// workers of the old process are gone: clients must join again.
+func (s *Server) Restart(ctx context.Context) error {
+	old := s.process()
+	if err := old.Stop(); err != nil {
+		return err
+	}
+	n, err := start(ctx, s.Config)
+	if err != nil {
+		return fmt.Errorf("restart livekit-server on port %d: %w", s.Config.Port, err)
+	}
+	s.mu.Lock()
+	s.p, s.killed = n.p, false
+	s.retired = append(s.retired, old)
+	s.mu.Unlock()
+	return nil
+}
 
 // Stop ends the server: SIGTERM, a second SIGTERM (which skips waiting for
 // participants to leave), then SIGKILL. It returns once the process is gone
 // and is safe to call more than once.
-func (s *Server) Stop() error { return s.p.Stop() }
+func (s *Server) Stop() error { return s.process().Stop() }
 
-// Close stops the server and removes its log.
-func (s *Server) Close() error { return s.p.Close() }
+// Close stops the server and removes its logs.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	retired := s.retired
+	s.mu.Unlock()
+	for _, p := range retired {
+		if err := p.Close(); err != nil {
+			return err
+		}
+	}
+	return s.process().Close()
+}

@@ -269,6 +269,24 @@ func (p *Process) Stop() error {
 	return p.stopErr
 }
 
+// Kill ends the process at once with SIGKILL to its group, as a crash or
+// a power cut would, and returns once it is gone. Its exit counts as
+// expected, as after Stop; Stop and Close may still be called.
+func (p *Process) Kill() error {
+	p.stopping.Store(true)
+	var err error
+	select {
+	case <-p.exited:
+		return nil
+	default:
+		if serr := signalGroup(p.cmd.Process, syscall.SIGKILL); serr != nil {
+			err = fmt.Errorf("kill %s: %w", p.spec.Name, serr)
+		}
+	}
+	<-p.exited
+	return err
+}
+
 // Close stops the process and removes its log file.
 func (p *Process) Close() error {
 	err := p.Stop()

@@ -67,6 +67,12 @@ func (s *session) playout(ctx context.Context, clip *audio.Clip, text string, an
 	)
 	emit := func(i int) {
 		spoken.WriteString(chunks[i])
+		if sendErr != nil {
+			// The room's connection failed (a server that died): each
+			// packet would wait seconds for it in the SDK, and keep
+			// the session from ending.
+			return
+		}
 		if !s.opts.LegacyOnly {
 			if stream == nil {
 				var err error
@@ -118,7 +124,7 @@ func (s *session) playout(ctx context.Context, clip *audio.Clip, text string, an
 	}
 	if ctx.Err() != nil {
 		// Cut short: the text stops at what was said.
-		if stream != nil && !s.opts.NeverCloseReply {
+		if stream != nil && !s.opts.NeverCloseReply && sendErr == nil {
 			stream.close()
 		}
 		if !errors.Is(context.Cause(ctx), errInterrupted) {
@@ -141,12 +147,12 @@ func (s *session) playout(ctx context.Context, clip *audio.Clip, text string, an
 	for ; next < len(chunks); next++ {
 		emit(next)
 	}
-	if stream != nil && !s.opts.NeverCloseReply {
+	if stream != nil && !s.opts.NeverCloseReply && sendErr == nil {
 		if err := stream.close(); err != nil {
 			sendErr = err
 		}
 	}
-	if len(chunks) > 0 {
+	if len(chunks) > 0 && sendErr == nil {
 		if err := sendLegacy(s.lk.LocalParticipant, legacySegment{
 			participant: s.identity, trackSID: s.trackSID, id: legacyID,
 			text: spoken.String(), end: total, final: true,
