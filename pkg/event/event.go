@@ -55,10 +55,19 @@ const (
 	AgentMetrics Type = "agent_metrics"
 )
 
-// States of Connection events.
+// States of Connection events. Reconnecting and Reconnected are the
+// LiveKit SDK's own recovery (a resume, or a full reconnect with the same
+// token). Lost: the SDK did not recover within webcall's bound, and the
+// room was left. Rejoining and Rejoined are webcall's reconnect policy:
+// each attempt to join again with fresh credentials (Attempt of
+// MaxAttempts, after DelayMS), and the success (GapMS without a
+// connection).
 const (
 	ConnReconnecting = "reconnecting"
 	ConnReconnected  = "reconnected"
+	ConnLost         = "lost"
+	ConnRejoining    = "rejoining"
+	ConnRejoined     = "rejoined"
 )
 
 // Kinds of Warning events.
@@ -108,6 +117,14 @@ type Event struct {
 
 	// AgentState, Mute, Connection.
 	State string `json:"state,omitempty"`
+	// Connection (rejoining): which attempt this is, of how many at
+	// most, and how long webcall waits before it.
+	Attempt     int   `json:"attempt,omitempty"`
+	MaxAttempts int   `json:"max_attempts,omitempty"`
+	DelayMS     int64 `json:"delay_ms,omitempty"`
+	// Connection (reconnected, rejoined): how long the call was without a
+	// connection, in milliseconds.
+	GapMS int64 `json:"gap_ms,omitempty"`
 
 	// Transcript, Chat (Speaker, Identity and Text).
 	Speaker   string `json:"speaker,omitempty"`

@@ -153,7 +153,7 @@ func TestSchemaEnums(t *testing.T) {
 		kinds = append(kinds, k.String())
 	}
 	for name, want := range map[string][]string{
-		"connectionState": {event.ConnReconnecting, event.ConnReconnected},
+		"connectionState": {event.ConnReconnecting, event.ConnReconnected, event.ConnLost, event.ConnRejoining, event.ConnRejoined},
 		"warningKind":     {event.WarnDevice, event.WarnBuffer, event.WarnMedia},
 		"muteState":       {event.MuteOn, event.MuteOff},
 		"speaker":         {event.SpeakerUser, event.SpeakerAgent},
@@ -176,6 +176,9 @@ var examples = []event.Event{
 	{Type: event.Transcript, TimeMS: 1200, Identity: "caller", Speaker: event.SpeakerUser, SegmentID: "SG_1", Text: "Hello", Final: event.Bool(false)},
 	{Type: event.InputDone, TimeMS: 4000},
 	{Type: event.Connection, TimeMS: 4100, State: event.ConnReconnecting},
+	{Type: event.Connection, TimeMS: 19100, State: event.ConnLost, Message: "the server did not answer for 15s while reconnecting"},
+	{Type: event.Connection, TimeMS: 19101, State: event.ConnRejoining, Attempt: 2, MaxAttempts: 6, DelayMS: 980},
+	{Type: event.Connection, TimeMS: 21000, State: event.ConnRejoined, Room: "call-1", GapMS: 16900},
 	{Type: event.Mute, TimeMS: 4200, State: event.MuteOn},
 	{Type: event.Chat, TimeMS: 4300, Speaker: event.SpeakerAgent, Identity: "agent-AJ_x", Text: "Here is the link."},
 	{Type: event.Warning, TimeMS: 4400, Kind: event.WarnDevice, Message: "audio: the sound device went quiet for 2.1s; restarted it"},

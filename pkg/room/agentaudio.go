@@ -6,15 +6,14 @@ import (
 
 	"github.com/livekit/media-sdk"
 	lksdk "github.com/livekit/server-sdk-go/v2"
-	lkmedia "github.com/livekit/server-sdk-go/v2/pkg/media"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/webcall-cli/webcall/pkg/audio"
 )
 
-// The agent's audio: each of its audio tracks is decoded by the SDK's
-// PCMRemoteTrack (one goroutine per track, ended by the track or by Close)
-// into the call's sink, behind a gate that Close shuts.
+// The agent's audio: each of its audio tracks is decoded by an agentTrack
+// (opusreceive.go: one goroutine per track, ended by the track, which
+// Close ends) into the call's sink, behind a gate that Close shuts.
 
 func (r *Room) onTrackSubscribed(track *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublication, rp *lksdk.RemoteParticipant) {
 	if track.Kind() != webrtc.RTPCodecTypeAudio || !isAgent(rp) {
@@ -25,13 +24,13 @@ func (r *Room) onTrackSubscribed(track *webrtc.TrackRemote, pub *lksdk.RemoteTra
 	if r.closed {
 		return
 	}
-	// The decoder handles jitter and packet loss, and delivers 48 kHz mono
-	// whatever the agent's TTS produced.
-	t, err := lkmedia.NewPCMRemoteTrack(track, &skipLeadingSilence{w: r.agentAudio},
-		lkmedia.WithTargetSampleRate(audio.SampleRate),
-		lkmedia.WithTargetChannels(1),
-		lkmedia.WithHandleJitter(true),
-	)
+	if track.Codec().MimeType != webrtc.MimeTypeOpus {
+		r.queue.push(Warning{Message: fmt.Sprintf("cannot decode the agent's audio track %s: it is %s, not Opus", pub.SID(), track.Codec().MimeType)})
+		return
+	}
+	// Decoded at 48 kHz mono whatever the agent's TTS produced, with loss
+	// made up for.
+	t, err := newAgentTrack(track, &skipLeadingSilence{w: r.agentAudio}, &r.received, r.cfg.Logger)
 	if err != nil {
 		r.queue.push(Warning{Message: fmt.Sprintf("cannot decode the agent's audio track %s: %v", pub.SID(), err)})
 		return

@@ -16,6 +16,7 @@ package room
 // the agent's state already arrives as an attribute.
 
 import (
+	"io"
 	"math"
 
 	agentpb "github.com/livekit/protocol/livekit/agent"
@@ -59,16 +60,33 @@ type AgentChatItem struct {
 func (AgentChatItem) roomEvent() {}
 
 // onSessionStream runs on its own goroutine (the SDK starts one per
-// stream); ReadAll returns when the stream closes, or when Close makes the
+// stream); reading ends when the stream closes, or when Close makes the
 // SDK close every open stream.
 func (r *Room) onSessionStream(reader *lksdk.ByteStreamReader, sender string) {
-	data := reader.ReadAll()
-	if len(data) == 0 || len(data) > maxSessionMessage {
+	data, ok := readSession(reader, maxSessionMessage)
+	if !ok || len(data) == 0 {
 		return
 	}
 	if item, ok := decodeSessionMessage(data, sender); ok {
 		r.queue.push(item)
 	}
+}
+
+// readSession reads one session message of at most limit bytes, and
+// reports whether it was whole and within the limit. A longer stream is
+// read to its end and dropped: the SDK buffers what is not read (its
+// ReadAll holds the whole stream), so only reading as it comes keeps the
+// memory a runaway stream takes bounded.
+func readSession(rd io.Reader, limit int64) ([]byte, bool) {
+	data, err := io.ReadAll(io.LimitReader(rd, limit+1))
+	if err != nil {
+		return nil, false
+	}
+	if int64(len(data)) > limit {
+		io.Copy(io.Discard, rd)
+		return nil, false
+	}
+	return data, true
 }
 
 // decodeSessionMessage returns the chat item a session message reports,

@@ -2,6 +2,7 @@ package room
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 
@@ -23,7 +24,7 @@ func (r *Room) onTextStream(reader *lksdk.TextStreamReader, sender string) {
 	info := streamInfo(reader.Info.Id, header, sender, r.sdk.LocalParticipant.Identity(), r.isOurTrack(header[AttrTranscribedTrack]))
 	r.queue.push(StreamOpened{Info: info})
 
-	err := readStream(reader, info.StreamID, r.queue.push)
+	err := readStream(reader, info.StreamID, sender, MaxCaptionStreamBytes, r.queue.push)
 	var final *bool
 	if errors.Is(err, io.EOF) {
 		// After EOF the SDK no longer touches the map.
@@ -58,25 +59,48 @@ func streamInfo(id string, header map[string]string, sender, local string, ourTr
 	return info
 }
 
+// MaxCaptionStreamBytes bounds the text one lk.transcription stream
+// delivers: a caption is one stretch of speech, and a stream that keeps
+// going past this is broken or hostile. The store keeps no more of a
+// segment either.
+const MaxCaptionStreamBytes = transcript.MaxSegmentText
+
 // readStream pushes the text of stream id as it arrives, in chunks that
 // never split a character, and returns the error that ended the stream:
-// io.EOF when it was complete.
-func readStream(rd io.Reader, id string, push func(Event)) error {
+// io.EOF when it was complete. Past limit bytes it pushes one Warning
+// naming sender and drops the rest, still reading to the end: the SDK
+// buffers whatever is not read, so a stream left unread would grow in
+// memory just the same.
+func readStream(rd io.Reader, id, sender string, limit int, push func(Event)) error {
 	buf := make([]byte, 4096)
 	var pending []byte // an incomplete UTF-8 sequence from the last read
+	sent, over := 0, false
+	emit := func(b []byte) {
+		if sent+len(b) > limit {
+			b = b[:completeUTF8(b[:limit-sent])]
+			over = true
+		}
+		if len(b) > 0 {
+			push(StreamChunk{StreamID: id, Text: string(b)})
+			sent += len(b)
+		}
+		if over {
+			push(Warning{Message: fmt.Sprintf("a caption stream from %s passed %d KiB without ending; the rest of it is dropped", sender, limit>>10)})
+		}
+	}
 	for {
 		n, err := rd.Read(buf)
-		if n > 0 {
+		if n > 0 && !over {
 			pending = append(pending, buf[:n]...)
 			cut := completeUTF8(pending)
 			if cut > 0 {
-				push(StreamChunk{StreamID: id, Text: string(pending[:cut])})
+				emit(pending[:cut])
 				pending = append(pending[:0], pending[cut:]...)
 			}
 		}
 		if err != nil {
-			if len(pending) > 0 {
-				push(StreamChunk{StreamID: id, Text: string(pending)})
+			if len(pending) > 0 && !over {
+				emit(pending)
 			}
 			return err
 		}

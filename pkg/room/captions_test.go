@@ -101,7 +101,7 @@ func TestAgentLike(t *testing.T) {
 func TestReadStreamNeverSplitsACharacter(t *testing.T) {
 	const text = "Grüße aus 東京 😀!"
 	var chunks []string
-	err := readStream(iotest.OneByteReader(strings.NewReader(text)), "s1", func(e Event) {
+	err := readStream(iotest.OneByteReader(strings.NewReader(text)), "s1", "agent-1", MaxCaptionStreamBytes, func(e Event) {
 		c := e.(StreamChunk)
 		if c.StreamID != "s1" {
 			t.Errorf("chunk for stream %q", c.StreamID)
@@ -127,7 +127,7 @@ func TestReadStreamDeliversWhatCameBeforeAnError(t *testing.T) {
 	lost := errors.New("stream aborted")
 	partial := []byte("ok 😀")[:5] // "ok " and half of the emoji
 	var got []string
-	err := readStream(iotest.DataErrReader(&erroringReader{data: partial, err: lost}), "s1", func(e Event) {
+	err := readStream(iotest.DataErrReader(&erroringReader{data: partial, err: lost}), "s1", "agent-1", MaxCaptionStreamBytes, func(e Event) {
 		got = append(got, e.(StreamChunk).Text)
 	})
 	if !errors.Is(err, lost) {

@@ -48,3 +48,16 @@ func TestJoinErrorsSpeakDomainWords(t *testing.T) {
 		}
 	}
 }
+
+// A refused connection to a port with 401 in it is a connection problem,
+// not a refused token: only the SDK's "unauthorized:" names that.
+func TestPortWith401IsNoAuthFailure(t *testing.T) {
+	err := joinError("ws://127.0.0.1:40123", time.Second, errors.New("dial tcp 127.0.0.1:40123: connect: connection refused"))
+	if k := failure.KindOf(err); k != failure.Connect {
+		t.Errorf("kind %v, want Connect: %v", k, err)
+	}
+	err = joinError("ws://127.0.0.1:7880", time.Second, errors.New("unauthorized: invalid token: token is expired"))
+	if k := failure.KindOf(err); k != failure.Auth {
+		t.Errorf("kind %v, want Auth: %v", k, err)
+	}
+}

@@ -13,10 +13,15 @@
 //     started by the SDK for our handler: it reads chunks as they arrive
 //     and ends when the stream closes, or when Close makes the SDK close
 //     every open stream.
-//   - one decoder per subscribed agent audio track (PCMRemoteTrack): ended
-//     when the track ends or by Close.
+//   - one decoder per subscribed agent audio track (agentTrack, with its
+//     reorder buffer's timer): ended when the track ends, which Close's
+//     disconnecting makes it do.
 //   - the event pump, which moves queued events to the Events channel: ended
 //     by Close, after which Events is closed.
+//
+// TLS roots are process-wide because the SDK dials through package
+// defaults (gorilla's websocket.DefaultDialer, http.DefaultClient):
+// SetRootCAs (tls.go) sets them once, before the first Join.
 //
 // SDK callbacks never block: they append to an unbounded queue and return,
 // so a slow consumer delays events but never stalls the media or loses a
@@ -35,7 +40,6 @@ import (
 	"github.com/livekit/protocol/livekit"
 	protologger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
-	lkmedia "github.com/livekit/server-sdk-go/v2/pkg/media"
 
 	"github.com/webcall-cli/webcall/pkg/audio"
 	"github.com/webcall-cli/webcall/pkg/failure"
@@ -81,9 +85,10 @@ type Room struct {
 
 	mu          sync.Mutex
 	localTracks map[string]bool // SIDs of our published tracks
-	remote      []*lkmedia.PCMRemoteTrack
+	remote      []*agentTrack
 	closed      bool
 	agentAudio  *gatedSink
+	received    receiveCounters
 
 	closeOnce sync.Once
 }
@@ -158,6 +163,9 @@ func Join(ctx context.Context, cfg Config) (*Room, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, lksdk.ErrConnectionTimeout) {
+			return nil, timeoutError(ctx, cfg.URL, cfg.ConnectTimeout, r.sdk.ServerInfo().GetVersion() != "")
+		}
 		return nil, joinError(cfg.URL, cfg.ConnectTimeout, err)
 	}
 	r.queue.start()
@@ -170,9 +178,16 @@ func Join(ctx context.Context, cfg Config) (*Room, error) {
 
 // joinError turns the SDK's join error into one a person can act on.
 func joinError(url string, timeout time.Duration, err error) error {
+	// First: the SDK's text of a refused certificate says nothing of
+	// certificates a person would recognise.
+	if ce := certificateError(url, err); ce != nil {
+		return ce
+	}
 	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "unauthorized") || strings.Contains(msg, "401"):
+	// "unauthorized:" is the SDK's own wording for a 401 answer to its
+	// validate request (engine.go); a bare "401" could be a port number.
+	case strings.Contains(msg, "unauthorized"):
 		reason := strings.TrimSpace(strings.TrimPrefix(msg, "unauthorized:"))
 		if reason == "" {
 			reason = "no reason given"
@@ -277,6 +292,9 @@ func (r *Room) Close() {
 		// later; from here on they write nowhere, so the caller may close
 		// its sinks as soon as Close returns.
 		r.agentAudio.close()
+		if len(remote) > 0 && r.cfg.Logger != nil {
+			r.received.log(r.cfg.Logger)
+		}
 		r.queue.close()
 	})
 }

@@ -121,6 +121,12 @@ func (e Endpoint) Fetch(ctx context.Context) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, err
 	}
+	return e.credentials(resp)
+}
+
+// credentials reads the endpoint's answer: everything Fetch learns from
+// what the backend sent, apart from the network, so that it can be fuzzed.
+func (e Endpoint) credentials(resp httpResponse) (Credentials, error) {
 	where := safeURL(e.URL)
 	if resp.status < 200 || resp.status > 299 {
 		return Credentials{}, endpointError(resp, where)

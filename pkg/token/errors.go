@@ -20,6 +20,10 @@ var (
 	ErrNotJWT = errors.New("not a LiveKit access token")
 	// ErrTokenExpired: the token's exp claim has passed.
 	ErrTokenExpired = errors.New("access token expired")
+	// ErrCannotRenew: a call lost its connection, and the token to join
+	// again had expired or was refused while its Source cannot renew it
+	// (a literal token: RenewNone).
+	ErrCannotRenew = errors.New("access token cannot be renewed")
 
 	// ErrNoAPIKey: minting needs an API key and none was given.
 	ErrNoAPIKey = errors.New("no API key to mint with")
@@ -53,6 +57,9 @@ var (
 	// ErrEndpointNoServerURL: neither the token endpoint's answer nor the
 	// source (Endpoint.ServerURL) names the LiveKit server.
 	ErrEndpointNoServerURL = errors.New("no LiveKit server URL from the token endpoint")
+	// ErrResponseTooLarge: a token endpoint or provider API answered with
+	// more than MaxResponseBytes.
+	ErrResponseTooLarge = errors.New("token answer larger than the limit")
 
 	// ErrNoHMSKey: an HMS source has no organization API key.
 	ErrNoHMSKey = errors.New("no HMS API key")
@@ -92,3 +99,8 @@ var (
 	// 405, or an answer that is not JSON).
 	ErrNotHMSAPI = errors.New("no HMS web-call API at the address")
 )
+
+// ErrServerCertificate: a token endpoint's or provider API's TLS
+// certificate was refused (an unknown authority, another host's, or
+// expired). Its roots are SetRootCAs's.
+var ErrServerCertificate = errors.New("the server's TLS certificate was refused")

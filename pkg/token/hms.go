@@ -244,6 +244,12 @@ func (h HMS) Fetch(ctx context.Context) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, err
 	}
+	return h.credentials(resp, base)
+}
+
+// credentials reads the API's answer to a web-call request (see Fetch),
+// apart from the network, so that it can be fuzzed.
+func (h HMS) credentials(resp httpResponse, base string) (Credentials, error) {
 	if resp.status != http.StatusOK && resp.status != http.StatusCreated {
 		return Credentials{}, h.statusError(resp, base)
 	}

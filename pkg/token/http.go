@@ -25,9 +25,11 @@ const HTTPTimeout = 30 * time.Second
 // DefaultUserAgent is sent when a source's UserAgent is empty.
 const DefaultUserAgent = "webcall"
 
-// maxResponse caps how much of a response is read: a token answer is a few
-// kilobytes, and an endpoint that streams more is broken.
-const maxResponse = 1 << 20
+// MaxResponseBytes caps how much of a response is read: a token answer is
+// a few kilobytes, and an endpoint that sends more is broken (or hostile).
+// A larger answer is refused, not cut: cut JSON would fail to parse with a
+// message that hides the real problem.
+const MaxResponseBytes = 1 << 20
 
 // httpResponse is a response body read in full.
 type httpResponse struct {
@@ -41,7 +43,7 @@ type httpResponse struct {
 // caller sees an interruption and not a connection problem.
 func postJSON(ctx context.Context, client *http.Client, target string, header http.Header, body []byte, userAgent, what string) (httpResponse, error) {
 	if client == nil {
-		client = &http.Client{Timeout: HTTPTimeout, CheckRedirect: sameHostRedirect}
+		client = defaultClient()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
@@ -67,18 +69,38 @@ func postJSON(ctx context.Context, client *http.Client, target string, header ht
 		if ctx.Err() != nil {
 			return httpResponse{}, fmt.Errorf("ask %s: %w", what, ctx.Err())
 		}
+		if isCertificateError(err) {
+			return httpResponse{}, failure.Wrap(failure.Connect, netCause(err), fmt.Sprintf("could not reach %s at %s: its TLS certificate was refused", what, safeURL(target))).
+				WithCond(ErrServerCertificate).
+				WithHint("if it uses a private CA, trust its certificate; check the host name in the address")
+		}
 		return httpResponse{}, failure.Wrap(failure.Connect, netCause(err), fmt.Sprintf("could not reach %s at %s", what, safeURL(target))).
 			WithHint("check the address and your network connection")
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	// A declared length is refused before reading; an undeclared one
+	// (chunked) is read one byte past the limit to tell "at the limit"
+	// from "over it".
+	if resp.ContentLength > MaxResponseBytes {
+		return httpResponse{}, tooLarge(what, target)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
 		if ctx.Err() != nil {
 			return httpResponse{}, fmt.Errorf("read the answer of %s: %w", what, ctx.Err())
 		}
 		return httpResponse{}, failure.Wrap(failure.Connect, netCause(err), fmt.Sprintf("the answer of %s at %s broke off", what, safeURL(target)))
 	}
+	if len(b) > MaxResponseBytes {
+		return httpResponse{}, tooLarge(what, target)
+	}
 	return httpResponse{status: resp.StatusCode, body: b}, nil
+}
+
+func tooLarge(what, target string) error {
+	return failure.Newf(failure.Connect, "the answer of %s at %s is larger than %d MiB, far more than a token answer; it was not read",
+		what, safeURL(target), MaxResponseBytes>>20).WithCond(ErrResponseTooLarge).
+		WithHint("check the address: it should be the route that answers with a token, not a page or a file")
 }
 
 // sameHostRedirect follows redirects within the host the user named, and
