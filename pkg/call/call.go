@@ -93,6 +93,10 @@ type Options struct {
 	OnCredentials func(token.Credentials)
 
 	Timing Timing
+	// Reconnect, if set, rejoins a call whose room was lost (reconnect.go)
+	// with fresh credentials from Credentials; nil ends the call with a
+	// Connect error instead.
+	Reconnect *Reconnect
 	// Join joins the room; nil means a LiveKit room (pkg/room). Tests and
 	// other transports put their own here.
 	Join JoinFunc
@@ -138,6 +142,11 @@ type Timing struct {
 	// Settle is how long after the agent joins a file waits at least, so
 	// that a greeting has begun before webcall decides nobody is talking.
 	Settle time.Duration
+	// RecoverTimeout bounds the LiveKit SDK's own recovery of a broken
+	// connection (resume, then full reconnects): from its first
+	// "reconnecting", a room that has not reconnected within it is lost
+	// (reconnect.go). The SDK alone would try for about a minute.
+	RecoverTimeout time.Duration
 }
 
 // DefaultTiming is what a call uses where Options.Timing leaves a zero.
@@ -150,6 +159,7 @@ var DefaultTiming = Timing{
 	ReplyTimeout:   30 * time.Second,
 	ReadyTimeout:   10 * time.Second,
 	Settle:         time.Second,
+	RecoverTimeout: 15 * time.Second,
 }
 
 func (t Timing) withDefaults() Timing {
@@ -170,6 +180,7 @@ func (t Timing) withDefaults() Timing {
 		ReplyTimeout:   pick(t.ReplyTimeout, d.ReplyTimeout),
 		ReadyTimeout:   pick(t.ReadyTimeout, d.ReadyTimeout),
 		Settle:         pick(t.Settle, d.Settle),
+		RecoverTimeout: pick(t.RecoverTimeout, d.RecoverTimeout),
 	}
 }
 
@@ -235,6 +246,11 @@ type call struct {
 	playout playoutWatch
 	// chat is the typed lines and chat turns (chat.go).
 	chat chatState
+	// link is the connection, gaps the outages it has had (reconnect.go).
+	link link
+	gaps []gapAt
+	// agentAudio is where the agent's audio goes, in every room joined.
+	agentAudio audio.Sink
 }
 
 func newCall(o Options) *call {
@@ -314,22 +330,22 @@ func (c *call) run(ctx context.Context) (Result, error) {
 		c.countdown = true
 	}
 	c.o.Status(fmt.Sprintf("connecting to %s", creds.URL))
-	join := c.o.Join
-	if join == nil {
-		join = joinLiveKit(c.o.Logger)
-	}
-	rm, err := join(ctx, JoinConfig{
-		URL:            creds.URL,
-		Token:          creds.Token,
-		ConnectTimeout: c.timing.ConnectTimeout,
-		AgentAudio:     audio.Tee(sinks...),
-		TextOnly:       c.o.Text,
-	})
+	c.agentAudio = audio.Tee(sinks...)
+	rm, err := c.join(ctx, creds)
 	if err != nil {
 		return c.result, c.interruptedOr(ctx, err)
 	}
-	defer rm.Close()
+	c.link.rm, c.link.creds = rm, creds
+	// The room may be replaced by a rejoin: the one open at the end is
+	// closed.
+	defer func() {
+		c.stopRetry()
+		if c.link.rm != nil {
+			c.link.rm.Close()
+		}
+	}()
 	joinedAt := c.now()
+	c.link.joinedAt = joinedAt
 	c.result.Connected = c.since(joinedAt)
 	c.result.Room, c.result.Identity, c.result.CallID = rm.Name(), rm.Identity(), creds.CallID
 	c.emit(event.Event{Type: event.Connected, Room: rm.Name(), Identity: rm.Identity(), URL: creds.URL, CallID: creds.CallID, LimitMS: maxDur.Milliseconds()})
@@ -359,7 +375,7 @@ func (c *call) run(ctx context.Context) (Result, error) {
 		go snd.run(sendCtx)
 	}
 
-	endErr := c.loop(ctx, rm, joinedAt, maxDur, snd)
+	endErr := c.loop(ctx, joinedAt, maxDur, snd)
 	stopSending()
 	if src != nil {
 		snd.wait()
@@ -375,6 +391,8 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	// Settle whatever captions are still open: nothing said is lost.
 	c.applyChanges(c.store.Flush(c.now()))
 	c.result.Segments = c.store.Segments()
+	c.result.SegmentsNotKept = c.store.Dropped()
+	c.result.Gaps = c.resultGaps(c.now())
 	if c.plan != nil {
 		c.result.Greeting, c.result.Turns = c.results(c.now())
 	}
@@ -399,6 +417,22 @@ func (c *call) run(ctx context.Context) (Result, error) {
 	}
 	c.emit(event.Event{Type: event.Disconnected, Reason: reason})
 	return c.result, endErr
+}
+
+// join joins the room creds name, with the agent's audio going where it
+// goes for the whole call.
+func (c *call) join(ctx context.Context, creds token.Credentials) (Room, error) {
+	join := c.o.Join
+	if join == nil {
+		join = joinLiveKit(c.o.Logger)
+	}
+	return join(ctx, JoinConfig{
+		URL:            creds.URL,
+		Token:          creds.Token,
+		ConnectTimeout: c.timing.ConnectTimeout,
+		AgentAudio:     c.agentAudio,
+		TextOnly:       c.o.Text,
+	})
 }
 
 // pacing reports how truly the scripted audio went out.

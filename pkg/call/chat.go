@@ -80,7 +80,7 @@ func (c *call) agentReadsChat(now time.Time) bool {
 	}
 	switch c.agent.state {
 	case "", "initializing":
-		return now.Sub(c.agent.joinedAt) >= c.timing.Settle
+		return c.waited(c.agent.joinedAt, now) >= c.timing.Settle
 	}
 	return true
 }
@@ -134,7 +134,7 @@ func (c *call) textReplyOver(now, since time.Time) (seen, over bool) {
 	if last.IsZero() || last.Before(since) {
 		return false, false
 	}
-	idle := now.Sub(last)
+	idle := c.waited(last, now)
 	if idle < c.timing.ReplyIdle || (len(c.agent.openStreams) > 0 && idle < 2*c.timing.ReplyIdle) {
 		return true, false
 	}

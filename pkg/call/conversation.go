@@ -23,6 +23,8 @@ func (r Result) Conversation(err error) transcript.Conversation {
 		AudioStart:    r.AudioStart,
 		End:           transcript.Ending{Reason: r.Reason, Outcome: transcript.OutcomeCompleted},
 		Segments:      r.Segments,
+
+		SegmentsNotKept: r.SegmentsNotKept,
 	}
 	if err != nil {
 		c.End = transcript.Ending{Reason: r.Reason, Outcome: transcript.OutcomeFailed, ErrorKind: failure.KindOf(err).String(), Error: err.Error()}
@@ -32,6 +34,9 @@ func (r Result) Conversation(err error) transcript.Conversation {
 		if k := failure.KindOf(err); k == failure.Interrupted || k == failure.Terminated {
 			c.End.Outcome = transcript.OutcomeInterrupted
 		}
+	}
+	for _, g := range r.Gaps {
+		c.Gaps = append(c.Gaps, transcript.Gap{Start: g.Start, End: g.End})
 	}
 	for _, m := range r.Chat {
 		c.Chat = append(c.Chat, transcript.ChatLine{At: m.At, Speaker: m.Speaker, Identity: m.Identity, Text: m.Text})

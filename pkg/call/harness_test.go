@@ -77,10 +77,15 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) start(o Options, creds fakeCreds) {
 	h.t.Helper()
 	o.Clock = h.clk
-	o.Credentials = creds
-	o.Join = func(_ context.Context, cfg JoinConfig) (Room, error) {
-		h.room.joined(cfg)
-		return h.room, nil
+	if o.Credentials == nil {
+		o.Credentials = creds
+	}
+	if o.Join == nil {
+		// A test of rejoins brings its own, with rooms of its own.
+		o.Join = func(_ context.Context, cfg JoinConfig) (Room, error) {
+			h.room.joined(cfg)
+			return h.room, nil
+		}
 	}
 	o.Events = h.onEvent
 	o.Status = h.onStatus

@@ -33,7 +33,7 @@ type agentTracker struct {
 	lastText time.Time
 }
 
-func (c *call) loop(ctx context.Context, rm Room, joinedAt time.Time, maxDur time.Duration, s *sender) error {
+func (c *call) loop(ctx context.Context, joinedAt time.Time, maxDur time.Duration, s *sender) error {
 	// A timer set again at each tick stands in for a ticker: the clock
 	// has timers only.
 	tick := c.clock.NewTimer(tickEvery)
@@ -54,6 +54,12 @@ func (c *call) loop(ctx context.Context, rm Room, joinedAt time.Time, maxDur tim
 
 	var left countdown
 	for {
+		// No room between a lost one and a rejoin: nothing to hear.
+		rm := c.link.rm
+		var events <-chan room.Event
+		if rm != nil {
+			events = rm.Events()
+		}
 		select {
 		case <-ctx.Done():
 			c.result.Reason = ReasonHangup
@@ -79,7 +85,13 @@ func (c *call) loop(ctx context.Context, rm Room, joinedAt time.Time, maxDur tim
 		case line, ok := <-c.chat.in:
 			c.typed(rm, line, ok)
 
-		case ev, ok := <-rm.Events():
+		case <-c.link.retry:
+			if err := c.rejoin(ctx, c.now()); err != nil {
+				return err
+			}
+			lastWaitNote = c.now()
+
+		case ev, ok := <-events:
 			if !ok {
 				return nil
 			}
@@ -100,15 +112,23 @@ func (c *call) loop(ctx context.Context, rm Room, joinedAt time.Time, maxDur tim
 					c.o.Status(msg)
 				}
 			}
+			if err := c.checkRecovery(now); err != nil {
+				return err
+			}
+			if c.outage() {
+				// Nothing is decided without a connection: the waits
+				// resume, where they were, once it is back.
+				continue
+			}
 
 			if !c.agent.present {
-				if now.Sub(joinedAt) >= c.timing.WaitAgent {
+				if c.waited(c.link.joinedAt, now) >= c.timing.WaitAgent {
 					return failure.Newf(failure.NoAgent, "no agent joined room %s within %s", rm.Name(), c.timing.WaitAgent).
 						WithCond(ErrNoAgent).WithHint("check that the agent is running and dispatched to this room, or wait longer for it")
 				}
 				if now.Sub(lastWaitNote) >= 5*time.Second {
 					lastWaitNote = now
-					c.o.Status(fmt.Sprintf("still waiting for the agent (%s)", now.Sub(joinedAt).Round(time.Second)))
+					c.o.Status(fmt.Sprintf("still waiting for the agent (%s)", c.waited(c.link.joinedAt, now).Round(time.Second)))
 				}
 				continue
 			}
@@ -138,7 +158,7 @@ func (c *call) loop(ctx context.Context, rm Room, joinedAt time.Time, maxDur tim
 // "listening"), is listening, and has finished any greeting. Agents that
 // never get ready are spoken to anyway after ReadyTimeout.
 func (c *call) readyToListen(now time.Time) bool {
-	since := now.Sub(c.agent.joinedAt)
+	since := c.waited(c.agent.joinedAt, now)
 	if since >= c.timing.ReadyTimeout {
 		c.o.Status(fmt.Sprintf("the agent is not listening after %s (state %q); sending the input anyway", c.timing.ReadyTimeout, c.agent.state))
 		return true
@@ -146,7 +166,7 @@ func (c *call) readyToListen(now time.Time) bool {
 	if since < c.timing.Settle {
 		return false
 	}
-	quiet := now.Sub(c.meter.LastSpeech()) >= c.timing.ReplyIdle/2
+	quiet := c.waited(c.meter.LastSpeech(), now) >= c.timing.ReplyIdle/2
 	switch c.agent.state {
 	case "listening", "":
 		return quiet
@@ -165,6 +185,12 @@ func (c *call) handle(ev room.Event) error {
 			c.agentJoined(now, e.Identity, e.Name, e.Attributes)
 		}
 	case room.ParticipantLeft:
+		if c.outage() && c.agent.present && e.Identity == c.agent.identity {
+			// The SDK reports everyone gone when it reconnects in full;
+			// the agent is back when the room is.
+			c.agent.present = false
+			return nil
+		}
 		if c.agent.present && e.Identity == c.agent.identity {
 			c.emit(event.Event{Type: event.AgentLeft, Identity: e.Identity})
 			c.result.Reason = ReasonAgentLeft
@@ -211,9 +237,12 @@ func (c *call) handle(ev room.Event) error {
 	case room.ChatReceived:
 		c.chatReceived(now, e)
 	case room.ConnectionChanged:
-		c.emit(event.Event{Type: event.Connection, State: e.State})
-		c.o.Status("connection " + e.State)
+		c.connectionChanged(now, e.State)
 	case room.Disconnected:
+		if c.outage() {
+			// The SDK gave up on its own recovery.
+			return c.lose(now, fmt.Sprintf("the LiveKit SDK gave up reconnecting (%s)", e.Reason))
+		}
 		c.result.Reason = "disconnected by the server: " + e.Reason
 		return failure.Newf(failure.Connect, "the connection to the room was lost (%s)", e.Reason).
 			WithHint("the server ended the call or the network failed; the output files hold everything received until then")

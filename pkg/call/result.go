@@ -25,6 +25,9 @@ type Result struct {
 	Reason   string
 	Stats    event.CallStats
 	Segments []transcript.Segment
+	// SegmentsNotKept counts the earliest segments of a long call that
+	// the transcript store let go of to stay within its bound.
+	SegmentsNotKept int
 
 	// Connected is when the room was joined and AgentJoined when the agent
 	// arrived, as offsets from the call's time zero; zero if they did not
@@ -51,6 +54,12 @@ type Result struct {
 	// AgentMetrics are the figures the agent reported about its replies,
 	// in order (agentmetrics.go).
 	AgentMetrics []event.AgentTurnMetrics
+	// Gaps are the stretches of the call without a connection, in order:
+	// the SDK's own recoveries, and the losses a rejoin bridged.
+	Gaps []Gap
+	// Rejoins counts the times the call joined again after losing its
+	// room (Options.Reconnect).
+	Rejoins int
 }
 
 // ChatMessage is one chat message on lk.chat.

@@ -29,16 +29,16 @@ func TestScriptReader(t *testing.T) {
 			t.Fatalf("before a clip: %+v, samples %d..%d", c, f[0], f[len(f)-1])
 		}
 	}
-	r.play(3, speech, 2*audio.FrameDuration)
+	gen := r.play(3, speech, 2*audio.FrameDuration)
 	want := []struct {
 		c           clipFrame
 		first, last int16
 	}{
 		{clipFrame{}, 0, 0},
 		{clipFrame{}, 0, 0},
-		{clipFrame{inClip: true, turn: 3, first: true}, 1000, 1000},
-		{clipFrame{inClip: true, turn: 3}, 1000, 1000},
-		{clipFrame{inClip: true, turn: 3, last: true}, 1000, 0}, // the half frame is padded with silence
+		{clipFrame{inClip: true, turn: 3, gen: gen, first: true}, 1000, 1000},
+		{clipFrame{inClip: true, turn: 3, gen: gen}, 1000, 1000},
+		{clipFrame{inClip: true, turn: 3, gen: gen, last: true}, 1000, 0}, // the half frame is padded with silence
 		{clipFrame{}, 0, 0},
 		{clipFrame{}, 0, 0},
 	}
@@ -53,11 +53,37 @@ func TestScriptReader(t *testing.T) {
 
 	// A clip without lead starts with the next frame; an empty one is
 	// still one frame, so its turn is sent like any other.
-	r.play(4, nil, 0)
-	if c := read(); c != (clipFrame{inClip: true, turn: 4, first: true, last: true}) {
+	gen = r.play(4, nil, 0)
+	if c := read(); c != (clipFrame{inClip: true, turn: 4, gen: gen, first: true, last: true}) {
 		t.Fatalf("empty clip: %+v", c)
 	}
 	if c := read(); c.inClip {
 		t.Fatalf("after the empty clip: %+v", c)
+	}
+}
+
+// A clip cut short by stop is silence from the next frame on, and a clip
+// of the same turn played again is told apart by its gen.
+func TestScriptReaderStop(t *testing.T) {
+	r := newScriptReader()
+	f := audio.NewFrame()
+	speech := make([]int16, 3*audio.FrameSamples)
+	for i := range speech {
+		speech[i] = 1000
+	}
+	first := r.play(1, speech, 0)
+	if err := r.ReadFrame(f); err != nil || !r.last().inClip {
+		t.Fatalf("first frame not in the clip: %+v", r.last())
+	}
+	r.stop()
+	if err := r.ReadFrame(f); err != nil || r.last().inClip || f[0] != 0 {
+		t.Fatalf("after stop: %+v, sample %d", r.last(), f[0])
+	}
+	again := r.play(1, speech, 0)
+	if again == first {
+		t.Fatalf("the clip played again has the same gen %d", again)
+	}
+	if err := r.ReadFrame(f); err != nil || r.last() != (clipFrame{inClip: true, turn: 1, gen: again, first: true}) {
+		t.Fatalf("played again: %+v", r.last())
 	}
 }

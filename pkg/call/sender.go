@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,11 +16,19 @@ import (
 // scripted call it also tells the loop when each turn's clip began, when
 // its first voiced frame went out, and when the clip was over.
 type sender struct {
-	src    audio.Source
-	track  FrameWriter
-	rec    *audio.Recorder
-	script *scriptReader
-	clock  audio.Clock
+	src audio.Source
+	// track is where frames go; nil while the call has no room (between
+	// a lost room and a rejoin), when frames are dropped, not queued:
+	// late audio would only confuse the agent. The recorder still gets
+	// them, which keeps the recording on the call's timeline.
+	track atomic.Pointer[trackBox]
+	// writeMu is held over each frame's check of track and its write, and
+	// by setTrack: once setTrack returns, no frame is still on its way to
+	// the track it replaced (the room may be closed right after).
+	writeMu sync.Mutex
+	rec     *audio.Recorder
+	script  *scriptReader
+	clock   audio.Clock
 
 	sent atomic.Int64
 	// lastVoiced is when the last voiced frame of any input went out
@@ -34,11 +43,28 @@ type sender struct {
 	firstSent time.Time
 }
 
+// trackBox holds a FrameWriter for atomic.Pointer.
+type trackBox struct{ w FrameWriter }
+
+// setTrack makes w the track from the next frame on; nil drops frames.
+func (s *sender) setTrack(w FrameWriter) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if w == nil {
+		s.track.Store(nil)
+		return
+	}
+	s.track.Store(&trackBox{w})
+}
+
 // clipMark is a moment in the sending of one turn's clip.
 type clipMark struct {
 	kind markKind
 	turn int
-	at   time.Time // when the frame that made the mark was sent
+	// gen is the clip's playing (scriptReader.play): a mark of a clip
+	// cut short and played again is not taken for the new one's.
+	gen int
+	at  time.Time // when the frame that made the mark was sent
 	// For markEnd: the clip's first and last voiced frames, if any.
 	firstVoiced, lastVoiced time.Time
 }
@@ -56,15 +82,18 @@ const (
 const marksQueue = 8
 
 func newSender(src audio.Source, track FrameWriter, rec *audio.Recorder, script *scriptReader, clock audio.Clock) *sender {
-	return &sender{
+	s := &sender{
 		src:    src,
-		track:  track,
 		rec:    rec,
 		script: script,
 		clock:  clock,
 		marks:  make(chan clipMark, marksQueue),
 		done:   make(chan struct{}),
 	}
+	if track != nil {
+		s.setTrack(track)
+	}
+	return s
 }
 
 func (s *sender) frames() int64 { return s.sent.Load() }
@@ -93,6 +122,11 @@ func (s *sender) run(ctx context.Context) {
 	src := s.src
 	var firstVoiced, lastVoiced time.Time
 	for {
+		// A frame goes to the track that was current both before and after
+		// it was read: one read while the call had no room belongs to no
+		// room, and must not reach the one joined meanwhile (the rest of a
+		// clip the outage cut), nor one left meanwhile.
+		t := s.track.Load()
 		err := src.ReadFrame(ctx, f)
 		if errors.Is(err, io.EOF) {
 			src = audio.PacedWithClock(audio.Silence(0), s.clock)
@@ -106,7 +140,11 @@ func (s *sender) run(ctx context.Context) {
 		}
 		// A failed write means the track is gone (the room is closing);
 		// the loop learns why from the room's events.
-		_ = s.track.WriteFrame(f)
+		s.writeMu.Lock()
+		if t != nil && s.track.Load() == t {
+			_ = t.w.WriteFrame(f)
+		}
+		s.writeMu.Unlock()
 		if s.rec != nil {
 			s.rec.User(f)
 		}
@@ -128,21 +166,21 @@ func (s *sender) run(ctx context.Context) {
 		}
 		if c.first {
 			firstVoiced, lastVoiced = time.Time{}, time.Time{}
-			if !s.mark(ctx, clipMark{kind: markStart, turn: c.turn, at: now}) {
+			if !s.mark(ctx, clipMark{kind: markStart, turn: c.turn, gen: c.gen, at: now}) {
 				return
 			}
 		}
 		if isVoiced {
 			if firstVoiced.IsZero() {
 				firstVoiced = now
-				if !s.mark(ctx, clipMark{kind: markVoiced, turn: c.turn, at: now}) {
+				if !s.mark(ctx, clipMark{kind: markVoiced, turn: c.turn, gen: c.gen, at: now}) {
 					return
 				}
 			}
 			lastVoiced = now
 		}
 		if c.last {
-			if !s.mark(ctx, clipMark{kind: markEnd, turn: c.turn, at: now, firstVoiced: firstVoiced, lastVoiced: lastVoiced}) {
+			if !s.mark(ctx, clipMark{kind: markEnd, turn: c.turn, gen: c.gen, at: now, firstVoiced: firstVoiced, lastVoiced: lastVoiced}) {
 				return
 			}
 		}

@@ -44,6 +44,8 @@ type turnRun struct {
 	// short by the next turn barging in.
 	over     bool
 	timedOut bool
+	// gen is the playing of its clip (scriptReader.play).
+	gen int
 }
 
 func newPlan(turns []Turn) *plan { return &plan{turns: turns} }
@@ -100,7 +102,8 @@ func (c *call) mayStart(now time.Time, k int) bool {
 	}
 	prev := p.runs[k-1]
 	if prev.over {
-		return true
+		// After a rejoin the new agent must be ready first.
+		return !c.link.afterRejoin || c.readyToListen(now)
 	}
 	bargeIn := p.turns[k].BargeIn
 	if bargeIn == nil || !prev.sent {
@@ -116,20 +119,23 @@ func (c *call) startTurn(now time.Time, k int, rm Room) {
 	r := &turnRun{turn: t, started: true}
 	p.runs = append(p.runs, r)
 	p.next++
+	fresh := c.link.afterRejoin
+	c.link.afterRejoin = false
 	label := fmt.Sprintf("turn %d of %d", k+1, len(p.turns))
 	if c.o.File != nil {
 		label = "the input"
 	}
 	switch t.Kind() {
 	case TurnSay:
-		// Lead silence only before the first turn: it gives the agent's
-		// side a moment to settle on the new track's first packets. Later
-		// turns (and barge-ins above all) start when they are due.
+		// Lead silence only before the first turn (and the first after a
+		// rejoin): it gives the agent's side a moment to settle on the
+		// new track's first packets. Later turns (and barge-ins above
+		// all) start when they are due.
 		lead := time.Duration(0)
-		if k == 0 {
+		if k == 0 || fresh {
 			lead = c.timing.LeadSilence
 		}
-		c.script.play(k, t.Say.Samples, lead)
+		r.gen = c.script.play(k, t.Say.Samples, lead)
 		c.o.Status(fmt.Sprintf("sending %s (%s)", label, t.Say.Duration().Round(100*time.Millisecond)))
 	case TurnChat:
 		r.start, r.speechStart, r.speechEnd, r.sent = now, now, now, true
@@ -148,6 +154,10 @@ func (c *call) onMark(m clipMark) {
 		return
 	}
 	r := p.runs[m.turn]
+	if m.gen != r.gen {
+		// A clip cut short by a lost connection, said again since.
+		return
+	}
 	switch m.kind {
 	case markStart:
 		r.start = m.at
@@ -188,7 +198,7 @@ func (c *call) judgeReplyOver(now time.Time, r *turnRun) {
 			r.over = true
 			return
 		}
-		if now.Sub(r.speechEnd) >= c.replyTimeout(r.turn) {
+		if c.waited(r.speechEnd, now) >= c.replyTimeout(r.turn) {
 			r.over, r.timedOut = true, true
 		}
 		return
@@ -196,7 +206,7 @@ func (c *call) judgeReplyOver(now time.Time, r *turnRun) {
 	if r.turn.Kind() == TurnSilence && now.Before(r.start.Add(r.turn.Silence)) {
 		return
 	}
-	idle := now.Sub(c.meter.LastSpeech())
+	idle := c.waited(c.meter.LastSpeech(), now)
 	switch {
 	case idle < c.timing.ReplyIdle:
 	case c.agent.state == "speaking" && idle < 3*c.timing.ReplyIdle:
