@@ -17,8 +17,9 @@
 //   - Rates: Resample converts whole clips, Resampler streams for device
 //     glue; both are one windowed-sinc filter (see resample.go for why).
 //   - Files out: WAVWriter never leaves a half-written file at its path;
-//     Recorder lays the user's and the agent's audio side by side on the
-//     timeline of the frames sent.
+//     SplitWAV continues in a new file at the 4 GiB RIFF limit; Recorder
+//     lays the user's and the agent's audio side by side on the timeline
+//     of the frames sent.
 //   - Measuring: Meter (a Sink), RMS, DBFS and SpeechRatio.
 //   - Optional sink abilities: Flusher (drop queued audio on barge-in) and
 //     PlayoutReporter (a speaker's underruns and overruns), which the call
@@ -27,8 +28,8 @@
 //     driven by tests (internal/fakeclock).
 //
 // The package starts no goroutines. Its types say which of their methods
-// may be called from several goroutines (WAVWriter, Recorder, Meter and
-// PacedSource's Close may).
+// may be called from several goroutines (WAVWriter, SplitWAV, Recorder, Meter
+// and PacedSource's Close may).
 package audio
 
 import (

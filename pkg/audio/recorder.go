@@ -21,7 +21,7 @@ const AgentQueueLimit = 2 * SampleRate
 // through Agent's Sink, from another goroutine, and waits in a bounded queue
 // for its place.
 type Recorder struct {
-	w *WAVWriter
+	w WAVFile
 
 	// userMu serialises User's frame building and writing; mu guards the
 	// agent queue, so that the receive path never waits on the disk.
@@ -38,9 +38,9 @@ type Recorder struct {
 	dropped atomic.Int64
 }
 
-// NewRecorder records onto w, which must be a 2-channel 48 kHz WAVWriter.
-// The Recorder owns w from then on: Close closes it.
-func NewRecorder(w *WAVWriter) *Recorder {
+// NewRecorder records onto w, which must be a 2-channel 48 kHz WAVWriter
+// or SplitWAV. The Recorder owns w from then on: Close closes it.
+func NewRecorder(w WAVFile) *Recorder {
 	return &Recorder{
 		w:      w,
 		stereo: make([]int16, 2*FrameSamples),

@@ -275,17 +275,24 @@ func (s spreadSink) Write(mono []int16) error {
 	w := s.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	n := len(mono) * w.channels
-	if cap(w.spread) < n {
-		w.spread = make([]int16, n)
+	return w.write(spread(&w.spread, mono, w.channels))
+}
+
+// spread writes each sample of mono to every one of channels, in buf
+// (grown as needed, and kept for the next frame), and returns the
+// interleaved samples.
+func spread(buf *[]int16, mono []int16, channels int) []int16 {
+	n := len(mono) * channels
+	if cap(*buf) < n {
+		*buf = make([]int16, n)
 	}
-	out := w.spread[:n]
+	out := (*buf)[:n]
 	for i, v := range mono {
-		for c := range w.channels {
-			out[i*w.channels+c] = v
+		for c := range channels {
+			out[i*channels+c] = v
 		}
 	}
-	return w.write(out)
+	return out
 }
 
 func (s spreadSink) Close() error { return s.w.Close() }

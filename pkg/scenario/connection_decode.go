@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -183,15 +182,22 @@ func hasDefault(refs []reference) bool {
 	return false
 }
 
+// maxSecretBytes bounds a secret file: keys and tokens are a few hundred
+// bytes.
+const maxSecretBytes = 64 << 10
+
 // readSecret reads a one-line secret file.
 func (d *decoder) readSecret(n ast.Node, field, path string) (string, bool) {
-	b, err := os.ReadFile(path)
+	b, err := readLimited(path, maxSecretBytes)
 	if err != nil {
 		d.fail(d.resolve(n), field, "cannot read %s: %s", path, describeOSError(err))
 		return "", false
 	}
 	v := strings.TrimRight(string(b), "\r\n")
 	switch {
+	case len(b) > maxSecretBytes:
+		d.fail(d.resolve(n), field, "%s is larger than %d KiB: it must hold just the secret", path, maxSecretBytes>>10)
+		return "", false
 	case strings.TrimSpace(v) == "":
 		d.fail(d.resolve(n), field, "%s is empty: put the secret on its first line", path)
 		return "", false

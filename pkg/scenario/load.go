@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -124,12 +125,36 @@ func describeOSError(err error) string {
 	return err.Error()
 }
 
+// MaxFileBytes bounds a scenario file: a scenario is a page of YAML, and
+// a larger file (a recording or a log given by mistake) is refused before
+// it is read whole and parsed.
+const MaxFileBytes = 1 << 20
+
 // loadFile returns the scenario, or nil and what is wrong with it.
 func loadFile(path string, env func(string) string) (*Scenario, Errors) {
-	src, err := os.ReadFile(path)
+	src, err := readLimited(path, MaxFileBytes)
 	if err != nil {
 		return nil, Errors{{File: path, Msg: "cannot read it: " + describeOSError(err)}}
 	}
+	if len(src) > MaxFileBytes {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("the file is larger than %d MiB, far more than a scenario: is it the right file?", MaxFileBytes>>20)}}
+	}
+	return parseFile(path, src, env)
+}
+
+// readLimited reads at most limit+1 bytes of path, enough to tell a file
+// over the limit.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+// parseFile decodes the scenario in src, read from path.
+func parseFile(path string, src []byte, env func(string) string) (*Scenario, Errors) {
 	d := &decoder{file: path, dir: filepath.Dir(path), env: env}
 	f, err := parser.ParseBytes(src, 0)
 	if err != nil {

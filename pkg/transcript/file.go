@@ -112,6 +112,45 @@ type Conversation struct {
 	// Segments are the call's captions; only final ones are written.
 	Segments []Segment
 	Chat     []ChatLine
+	// Gaps are the stretches of the call without a connection: nothing
+	// was heard or said through it then, though the recording runs on.
+	Gaps []Gap
+	// SegmentsNotKept is how many earlier segments of a long call are
+	// not in Segments, let go to bound the call's memory
+	// (Store.Dropped): the files say so where they begin.
+	SegmentsNotKept int
+}
+
+// notKeptWords says how many earlier segments a file does not hold.
+func notKeptWords(n int) string {
+	if n == 1 {
+		return "1 earlier segment not kept"
+	}
+	return fmt.Sprintf("%d earlier segments not kept", n)
+}
+
+// Gap is a stretch of a call without a connection, as offsets from the
+// call's time zero.
+type Gap struct {
+	Start, End time.Duration
+}
+
+// gaps are c's gaps in time order, in whole milliseconds as the JSON has
+// them.
+func (c Conversation) gaps() []Gap {
+	out := make([]Gap, 0, len(c.Gaps))
+	for _, g := range c.Gaps {
+		g.Start, g.End = max(g.Start, 0).Truncate(time.Millisecond), max(g.End, 0).Truncate(time.Millisecond)
+		g.End = max(g.End, g.Start)
+		out = append(out, g)
+	}
+	slices.SortStableFunc(out, func(a, b Gap) int { return cmp.Compare(a.Start, b.Start) })
+	return out
+}
+
+// gapWords says how long a gap lasted, as the text and WebVTT files say.
+func gapWords(g Gap) string {
+	return fmt.Sprintf("no connection for %.1f s", (g.End - g.Start).Seconds())
 }
 
 // Ending says how a call ended.
@@ -228,6 +267,13 @@ type fileJSON struct {
 	End        endJSON       `json:"end"`
 	Segments   []segmentJSON `json:"segments"`
 	Chat       []chatJSON    `json:"chat"`
+	Gaps       []gapJSON     `json:"gaps,omitempty"`
+	NotKept    int           `json:"segments_not_kept,omitempty"`
+}
+
+type gapJSON struct {
+	StartMS int64 `json:"start_ms"`
+	EndMS   int64 `json:"end_ms"`
 }
 
 type agentJSON struct {
@@ -275,6 +321,7 @@ func (c Conversation) WriteJSON(w io.Writer) error {
 		End:        endJSON{Reason: c.End.Reason, Outcome: c.End.Outcome},
 		Segments:   []segmentJSON{},
 		Chat:       []chatJSON{},
+		NotKept:    max(c.SegmentsNotKept, 0),
 	}
 	if doc.End.Outcome == "" {
 		doc.End.Outcome = OutcomeCompleted
@@ -295,6 +342,9 @@ func (c Conversation) WriteJSON(w io.Writer) error {
 	for _, m := range c.chatLines() {
 		doc.Chat = append(doc.Chat, chatJSON{AtMS: max(m.At, 0).Milliseconds(), Speaker: m.Speaker, Identity: m.Identity, Text: m.Text})
 	}
+	for _, g := range c.gaps() {
+		doc.Gaps = append(doc.Gaps, gapJSON{StartMS: g.Start.Milliseconds(), EndMS: g.End.Milliseconds()})
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -309,20 +359,28 @@ func (c Conversation) WriteJSON(w io.Writer) error {
 //	[0:03.2] you: Hello.
 //	[0:05.0] agent: Hi! How can I help?
 //	[0:09.7] you (chat): a table for two
+//	[0:12.1] — no connection for 8.0 s —
 //
-// A line's time is when the segment began (or the chat message was sent),
-// from the call's time zero.
+// A line's time is when the segment began (or the chat message was sent,
+// or the connection was lost), from the call's time zero. A call whose
+// earliest segments were let go begins with a line that says how many.
 func (c Conversation) WriteText(w io.Writer) error {
 	type line struct {
 		at   time.Duration
 		text string
 	}
 	var lines []line
+	if c.SegmentsNotKept > 0 {
+		lines = append(lines, line{0, "— " + notKeptWords(c.SegmentsNotKept) + " —"})
+	}
 	for _, s := range c.finalSegments() {
 		lines = append(lines, line{s.start, label(string(s.Speaker)) + ": " + oneLine(s.Text)})
 	}
 	for _, m := range c.chatLines() {
 		lines = append(lines, line{max(m.At, 0), label(string(m.Speaker)) + " (chat): " + oneLine(m.Text)})
+	}
+	for _, g := range c.gaps() {
+		lines = append(lines, line{g.Start, "— " + gapWords(g) + " —"})
 	}
 	slices.SortStableFunc(lines, func(a, b line) int { return cmp.Compare(a.at, b.at) })
 	var b strings.Builder

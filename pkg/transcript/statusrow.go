@@ -40,8 +40,11 @@ type callState struct {
 	agentHere    bool
 	agentState   string
 	reconnecting bool
-	muted        bool
-	ended        bool
+	// rejoining is the attempt to join again being made ("2/6"), after
+	// the room was lost; "" otherwise.
+	rejoining string
+	muted     bool
+	ended     bool
 }
 
 // apply notes what e changes, and reports whether it was an event the
@@ -66,7 +69,19 @@ func (s *callState) apply(e event.Event) bool {
 		if state == "" {
 			state = e.Reason
 		}
-		s.reconnecting = state == event.ConnReconnecting
+		switch state {
+		case event.ConnReconnecting, event.ConnLost:
+			// Lost: the room is left, the call about to rejoin or end.
+			s.reconnecting = true
+		case event.ConnRejoining:
+			s.reconnecting, s.rejoining = true, fmt.Sprintf("%d/%d", e.Attempt, e.MaxAttempts)
+		case event.ConnRejoined:
+			// A new room: the agent has to come (back) into it.
+			s.reconnecting, s.rejoining = false, ""
+			s.agentHere, s.agentState = false, ""
+		default:
+			s.reconnecting, s.rejoining = false, ""
+		}
 	case event.Mute:
 		s.muted = e.State == event.MuteOn
 	case event.Disconnected:
@@ -100,6 +115,8 @@ func (s *callState) spans(limit time.Duration, footer string) []span {
 	switch {
 	case s.ended:
 		row = append(row, span{markEnded + " call ended", ""})
+	case s.rejoining != "":
+		row = append(row, span{spin + " rejoining (" + s.rejoining + ")…", sgrAlert})
 	case s.reconnecting:
 		row = append(row, span{spin + " reconnecting…", sgrAlert})
 	case !s.connected:

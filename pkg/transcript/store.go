@@ -47,6 +47,12 @@ const (
 // legacy packets, on their first update only.
 const DefaultLegacyGrace = 500 * time.Millisecond
 
+// MaxSegmentText bounds the text of one segment, in bytes: an agent that
+// keeps a stream open and writing, or sends a legacy packet of megabytes,
+// must not make the call hold (and redraw) ever more text. 64 KiB is over
+// an hour of speech; what comes past it is dropped.
+const MaxSegmentText = 64 << 10
+
 // legacyPrefix keeps legacy segment ids apart from text stream ids.
 const legacyPrefix = "legacy:"
 
@@ -56,6 +62,9 @@ type Options struct {
 	// releases legacy updates at once (no de-duplication against streams
 	// that arrive later).
 	LegacyGrace time.Duration
+	// MaxSegments bounds the segments held (see DefaultMaxSegments, used
+	// when zero or less).
+	MaxSegments int
 }
 
 // StreamInfo is the header of one `lk.transcription` text stream.
@@ -92,7 +101,8 @@ type Segment struct {
 	ID       string
 	Speaker  Speaker
 	Identity string
-	// Text is the whole current text, never a delta.
+	// Text is the whole current text, never a delta, of at most
+	// MaxSegmentText bytes.
 	Text  string
 	Final bool
 	// Started is when the Store first heard of the segment (the first
@@ -149,7 +159,11 @@ func (c Change) Event() event.Event {
 // Store holds the segments of one call. It is not safe for concurrent use:
 // the call loop owns it and is the only caller, with its own clock.
 type Store struct {
-	grace time.Duration
+	grace   time.Duration
+	maxText int // MaxSegmentText; smaller in tests
+
+	maxSegments int // Options.MaxSegments
+	dropped     int // listed segments let go to stay within maxSegments
 
 	segments map[string]*segment
 	order    []*segment // listed segments (those that had text), in order of first text
@@ -163,12 +177,21 @@ type Store struct {
 	streamed   map[string]bool // participants that have sent a text stream
 	legacyOnly map[string]bool // participants whose legacy packets pass at once
 	held       []heldLegacy
+
+	// session counts NewSession calls; renamed maps an id an earlier
+	// session used to the key of this session's segment of that id.
+	session int
+	renamed map[string]string
 }
 
 type segment struct {
 	Segment
-	listed bool
-	stream *stream // the latest stream, while it is open
+	listed  bool
+	stream  *stream // the latest stream, while it is open
+	session int     // the session that began it (NewSession)
+	// origID is the id the agent gave it, when that was renamed for its
+	// session (NewSession): ID is then "<origID>~<n>".
+	origID string
 }
 
 type heldLegacy struct {
@@ -183,13 +206,20 @@ func NewStore(opts Options) *Store {
 	if grace == 0 {
 		grace = DefaultLegacyGrace
 	}
+	maxSegments := opts.MaxSegments
+	if maxSegments <= 0 {
+		maxSegments = DefaultMaxSegments
+	}
 	return &Store{
-		grace:      grace,
-		segments:   make(map[string]*segment),
-		streams:    make(map[string]*stream),
-		unnamed:    make(map[string]string),
-		streamed:   make(map[string]bool),
-		legacyOnly: make(map[string]bool),
+		grace:       grace,
+		maxText:     MaxSegmentText,
+		maxSegments: maxSegments,
+		segments:    make(map[string]*segment),
+		streams:     make(map[string]*stream),
+		unnamed:     make(map[string]string),
+		streamed:    make(map[string]bool),
+		legacyOnly:  make(map[string]bool),
+		renamed:     make(map[string]string),
 	}
 }
 
@@ -230,9 +260,10 @@ func (s *Store) OpenStream(now time.Time, info StreamInfo) []Change {
 	}
 	if old := s.streams[info.StreamID]; old != nil && old.seg != seg {
 		old.seg.stream = nil
+		s.forgetEmpty(old.seg)
 	}
 	s.seq++
-	st := &stream{id: info.StreamID, seg: seg, seq: s.seq, closeIsFinal: closeIsFinal}
+	st := &stream{id: info.StreamID, seg: seg, seq: s.seq, closeIsFinal: closeIsFinal, limit: s.maxText}
 	s.streams[info.StreamID] = st
 	seg.stream = st
 	return nil
@@ -349,7 +380,8 @@ func (s *Store) Flush(now time.Time) []Change {
 }
 
 // Segments returns the segments that have text, in order of first
-// appearance.
+// appearance: those the Store still holds, the oldest final ones having
+// gone past Options.MaxSegments (see Dropped).
 func (s *Store) Segments() []Segment {
 	out := make([]Segment, len(s.order))
 	for i, seg := range s.order {
@@ -359,10 +391,15 @@ func (s *Store) Segments() []Segment {
 }
 
 func (s *Store) segment(now time.Time, id string, speaker Speaker, identity string) *segment {
-	seg := s.segments[id]
+	key := s.sessionKey(id)
+	seg := s.segments[key]
 	if seg == nil {
-		seg = &segment{Segment: Segment{ID: id, Speaker: speaker, Identity: identity, Started: now}}
-		s.segments[id] = seg
+		seg = &segment{Segment: Segment{ID: key, Speaker: speaker, Identity: identity, Started: now}, session: s.session}
+		if key != id {
+			seg.origID = id
+		}
+		s.segments[key] = seg
+		s.bound(seg)
 	}
 	return seg
 }
@@ -453,7 +490,7 @@ func (s *Store) applyLegacy(now time.Time, sender string, ls LegacySegment) []Ch
 		identity = sender
 	}
 	seg := s.segment(now, legacyPrefix+ls.ID, ls.Speaker, identity)
-	changes := s.apply(now, seg, ls.Text, ls.Final)
+	changes := s.apply(now, seg, clipText(ls.Text, s.maxText), ls.Final)
 	s.forgetEmpty(seg)
 	return changes
 }

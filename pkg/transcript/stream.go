@@ -29,6 +29,9 @@ type stream struct {
 	mode    payloadMode
 	pending []byte // input not decoded yet: the start of a JSON line
 	out     strings.Builder
+	// limit bounds out and pending (MaxSegmentText unless a test sets
+	// it): a stream that never ends must not grow without end.
+	limit int
 }
 
 // jsonChunk is the part of a JSON payload line that is shown. Text is a
@@ -44,7 +47,14 @@ func (st *stream) text() string { return st.out.String() }
 
 func (st *stream) write(chunk string) {
 	if st.mode == modePlain {
-		st.out.WriteString(chunk)
+		st.add(chunk)
+		return
+	}
+	if len(st.pending)+len(chunk) > st.limit {
+		// A JSON line longer than any caption is no payload: its
+		// text is kept as plain text, up to the limit.
+		st.pending = append(st.pending, chunk[:min(len(chunk), st.limit)]...)
+		st.plain()
 		return
 	}
 	st.pending = append(st.pending, chunk...)
@@ -98,11 +108,11 @@ func (st *stream) decodeLine(line []byte) bool {
 	switch {
 	case err == nil && c.Text != nil:
 		st.mode = modeJSON
-		st.out.WriteString(*c.Text)
+		st.add(*c.Text)
 	case st.mode != modeJSON:
 		return false
 	case err != nil:
-		st.out.Write(line)
+		st.add(string(line))
 	}
 	return true
 }
@@ -110,6 +120,16 @@ func (st *stream) decodeLine(line []byte) bool {
 // plain takes everything not decoded yet as text, and all later chunks.
 func (st *stream) plain() {
 	st.mode = modePlain
-	st.out.Write(st.pending)
+	st.add(string(st.pending))
 	st.pending = nil
+}
+
+// add appends text up to the stream's limit, cut at a character boundary:
+// what comes past the limit is dropped.
+func (st *stream) add(text string) {
+	room := st.limit - st.out.Len()
+	if room <= 0 {
+		return
+	}
+	st.out.WriteString(clipText(text, room))
 }

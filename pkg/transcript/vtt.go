@@ -19,12 +19,26 @@ const MinCueDuration = time.Second
 // caption while it is spoken. Cues are ordered by start, identified by the
 // segment id where that is a valid cue identifier, and voiced with the
 // speaker ("<v agent>", "<v user>"). Chat is not speech and is left out.
+// A gap in the connection is a NOTE, in its place among the cues, that
+// says when it began and how long it lasted; segments let go before the
+// call ended (SegmentsNotKept) are a NOTE before the first cue.
 func (c Conversation) WriteVTT(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("WEBVTT\n")
+	if c.SegmentsNotKept > 0 {
+		fmt.Fprintf(&b, "\nNOTE %s\n", notKeptWords(c.SegmentsNotKept))
+	}
 	ids := map[string]bool{}
 	audioStart := c.AudioStart.Truncate(time.Millisecond)
+	gaps := c.gaps()
+	note := func(g Gap) {
+		fmt.Fprintf(&b, "\nNOTE %s %s\n", vttTime(max(g.Start-audioStart, 0)), gapWords(g))
+	}
 	for _, s := range c.finalSegments() {
+		for len(gaps) > 0 && gaps[0].Start <= s.start {
+			note(gaps[0])
+			gaps = gaps[1:]
+		}
 		start := max(s.start-audioStart, 0)
 		end := max(s.end-audioStart, start+MinCueDuration)
 		b.WriteString("\n")
@@ -33,6 +47,9 @@ func (c Conversation) WriteVTT(w io.Writer) error {
 			b.WriteString(s.ID + "\n")
 		}
 		fmt.Fprintf(&b, "%s --> %s\n<v %s>%s\n", vttTime(start), vttTime(end), vttEscape(oneLine(string(s.Speaker))), vttEscape(oneLine(s.Text)))
+	}
+	for _, g := range gaps {
+		note(g)
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write captions: %w", err)
