@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -13,7 +12,6 @@ import (
 	protologger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/webcall-cli/webcall/pkg/audio"
 	"github.com/webcall-cli/webcall/pkg/call"
@@ -47,6 +45,7 @@ type callOptions struct {
 	connectTimeout time.Duration
 	replyTimeout   time.Duration
 	replyIdle      time.Duration
+	reconnect      reconnectOptions
 }
 
 // newCallCmd builds `webcall call`. runF replaces the run function in tests
@@ -122,6 +121,9 @@ README for the schema). Progress goes to stderr; --quiet silences it.`),
   # One message per line of a file; the call ends after the last reply
   webcall call --text < questions.txt
 
+  # A scripted call that joins again if the connection is lost (as microphone calls do), at most 3 times
+  webcall call --input testdata/audio/hello.wav --reconnect --reconnect-attempts 3
+
   # Say a file, then type a follow-up message
   webcall call --input testdata/audio/hello.wav --say "And could we sit by the window?"`, "\n"),
 		Args: func(_ *cobra.Command, args []string) error {
@@ -135,6 +137,7 @@ README for the schema). Progress goes to stderr; --quiet silences it.`),
 			return e
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.reconnect.set = cmd.Flags().Changed("reconnect")
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -144,6 +147,7 @@ README for the schema). Progress goes to stderr; --quiet silences it.`),
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	addCredentialFlags(fs, &o.creds)
+	addCAFileFlag(cmd)
 	fs.StringVarP(&o.input, "input", "i", "", "audio file to say to the agent (WAV, FLAC, Ogg Opus/Vorbis or MP3; resampled to 48 kHz mono and sent in real time), or \"mic\" (the default) to talk through the microphone")
 	fs.BoolVar(&o.text, "text", false, "a text-only call: type messages (or pipe them, one per line, or --say them); nothing is published, played or recorded")
 	fs.StringArrayVar(&o.say, "say", nil, "send `TEXT` to the agent as a typed chat message once it has replied to what came before; repeatable, after --input if given")
@@ -157,6 +161,7 @@ README for the schema). Progress goes to stderr; --quiet silences it.`),
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", call.DefaultTiming.ConnectTimeout, "give up connecting to the server after this long")
 	fs.DurationVar(&o.replyTimeout, "reply-timeout", call.DefaultTiming.ReplyTimeout, "with --input: fail if the agent has not started replying this long after the input ends")
 	fs.DurationVar(&o.replyIdle, "reply-idle", call.DefaultTiming.ReplyIdle, "with --input: the agent's reply is over after this much silence from it")
+	addReconnectFlags(fs, &o.reconnect)
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress on stderr (errors still are)")
 	fs.CountVarP(&o.verbose, "verbose", "v", "log more on stderr: -v for webcall's decisions, -vv for the LiveKit SDK's debug logs")
 	return cmd
@@ -188,6 +193,10 @@ func runCall(ctx context.Context, o *callOptions) error {
 		if d < 0 {
 			return failure.Newf(failure.Usage, "%s must not be negative (got %s)", name, d)
 		}
+	}
+	reconnect, err := o.reconnect.policy(usesMic(audioInput))
+	if err != nil {
+		return err
 	}
 	src, err := o.creds.source(s.Getenv, s.ErrOut)
 	if err != nil {
@@ -236,12 +245,18 @@ func runCall(ctx context.Context, o *callOptions) error {
 	if err != nil {
 		return err
 	}
-	defer render.Close()
+	// The call's events, the mute key's and the devices' warnings come
+	// from three goroutines, and a device's last warning can come while
+	// the call's error is being written or the renderer closed: every use
+	// of render takes renderMu.
+	var renderMu sync.Mutex
+	defer func() {
+		renderMu.Lock()
+		defer renderMu.Unlock()
+		render.Close()
+	}()
 	status := newStatus(s, o.quiet, render)
 
-	// The call's events, the mute key's and the devices' warnings come
-	// from three goroutines.
-	var renderMu sync.Mutex
 	show := func(e event.Event) {
 		renderMu.Lock()
 		defer renderMu.Unlock()
@@ -327,9 +342,11 @@ func runCall(ctx context.Context, o *callOptions) error {
 			MaxDuration:    o.maxDuration,
 			ReplyTimeout:   o.replyTimeout,
 			ReplyIdle:      o.replyIdle,
+			RecoverTimeout: o.reconnect.recoverTimeout,
 		},
-		Logger: sdkLogger(s, o.verbose),
-		Start:  start,
+		Reconnect: reconnect,
+		Logger:    sdkLogger(s, o.verbose),
+		Start:     start,
 	}
 	if chat != nil {
 		opts.Chat = chat
@@ -365,7 +382,9 @@ func runCall(ctx context.Context, o *callOptions) error {
 	}
 	if err != nil {
 		if render, ok := render.(transcript.ErrorRenderer); ok {
+			renderMu.Lock()
 			render.Error(err, exitCode(err))
+			renderMu.Unlock()
 		}
 		return err
 	}
@@ -476,19 +495,4 @@ func sdkLogger(s *streams, verbose int) protologger.Logger {
 	l := protologger.LogRLogger(logr.FromSlogHandler(h))
 	lksdk.SetLogger(l)
 	return l
-}
-
-func isTerminal(w any) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// terminalWidth is w's width in columns when it is a terminal, else 80.
-func terminalWidth(w any) int {
-	if f, ok := w.(*os.File); ok {
-		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
-			return width
-		}
-	}
-	return 80
 }

@@ -119,6 +119,7 @@ func statsOf(t *testing.T, evs []event.Event) event.CallStats {
 // audio output off) or speaks its answer as a voice agent does. The chat
 // message is a chat event and the call ends by itself after the reply.
 func TestTextCallEndToEnd(t *testing.T) {
+	inParallel(t)
 	for _, tc := range []struct {
 		name     string
 		textOnly bool
@@ -166,6 +167,7 @@ func TestTextCallEndToEnd(t *testing.T) {
 // A text call without a terminal takes one message per line of stdin,
 // each after the reply to the one before, and ends after the last reply.
 func TestTextCallFromStdin(t *testing.T) {
+	inParallel(t)
 	f := &facts{}
 	e := startE2E(t, testagent.Options{Replies: chatReplies(), TextOnly: true, OnFact: f.add})
 	r := e.textCall(t, typedWindow+"\n\n"+typedEight+"\n", "--text", "--format", "json")
@@ -192,6 +194,7 @@ func TestTextCallFromStdin(t *testing.T) {
 // speech with captions, and here also on lk.chat), and the JSON stream has
 // chat events both ways.
 func TestChatDuringVoiceCall(t *testing.T) {
+	inParallel(t)
 	f := &facts{}
 	e := startE2E(t, testagent.Options{Replies: chatReplies(), ChatReplies: true, OnFact: f.add})
 	r := e.call(t, context.Background(), "--say", typedWindow, "--format", "json")
@@ -257,6 +260,7 @@ func TestTextCallBadFlags(t *testing.T) {
 // publishes its microphone track (sending silence), the agent speaks its
 // answers, and the call ends after the reply to the last message.
 func TestSayAlone(t *testing.T) {
+	inParallel(t)
 	f := &facts{}
 	e := startE2E(t, testagent.Options{Replies: chatReplies(), OnFact: f.add})
 	r := e.textCall(t, "", "--say", typedWindow, "--say", typedEight, "--format", "json", "--output", t.TempDir()+"/reply.wav")

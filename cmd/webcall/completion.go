@@ -144,6 +144,12 @@ func registerCompletions(root *cobra.Command, getenv func(string) string, listDe
 		"output-device": deviceNames(listDevices, device.Output),
 		"shard":         shardValues,
 		"url":           serverURLs(getenv),
+		// webcall kiosk's.
+		"config":            filesOr([]string{"yaml", "yml"}),
+		"files-dir":         directories,
+		"log-format":        fixedValues("text\tkey=value lines", "json\tone JSON object per line, for journald"),
+		"transcript-format": fixedValues("json\tsegments with times", "txt\tlines for people", "vtt\tWebVTT captions"),
+		"listen":            fixedValues(defaultListen+"\tthis machine only (the default)", "off\tno control API"),
 	}
 	// Values nothing on disk can complete: a file name offered there
 	// would only mislead (and a secret is never a file).
@@ -152,6 +158,7 @@ func registerCompletions(root *cobra.Command, getenv func(string) string, listDe
 		"room", "identity", "name", "participant-metadata", "attribute", "agent-name", "agent-metadata",
 		"ttl", "wait-agent", "max-duration", "connect-timeout", "reply-timeout", "reply-idle",
 		"concurrency", "repeat", "pacing-bound", "say",
+		"pause", "device-check", "keep-calls", "keep-days", "keep-size",
 	} {
 		flags[name] = cobra.NoFileCompletions
 	}

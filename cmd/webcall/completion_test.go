@@ -228,6 +228,7 @@ func TestCompleteFlagValues(t *testing.T) {
 // TestCompletionInBash drives the real bash script with the real binary:
 // what a user's Tab press would do, COMP_WORDS in, COMPREPLY out.
 func TestCompletionInBash(t *testing.T) {
+	inParallel(t)
 	bash := shellFor(t, "bash")
 	const bashCompletion = "/usr/share/bash-completion/bash_completion"
 	if _, err := os.Stat(bashCompletion); err != nil {
@@ -282,6 +283,7 @@ printf '%s\n' "${COMPREPLY[@]}"`
 // TestCompletionInFish: fish loads the script and completes through the
 // binary.
 func TestCompletionInFish(t *testing.T) {
+	inParallel(t)
 	fish := shellFor(t, "fish")
 	script := completionScript(t, "fish")
 	for _, tc := range []struct {
@@ -345,6 +347,7 @@ func TestDeviceNamesByDirection(t *testing.T) {
 // script hands its results to are stubs that print what they are given:
 // the script's own logic and the binary's answers are what is checked.
 func TestCompletionInZsh(t *testing.T) {
+	inParallel(t)
 	zsh := shellFor(t, "zsh")
 	script := completionScript(t, "zsh")
 	const driver = `

@@ -55,3 +55,16 @@ func (r redacting) Fetch(ctx context.Context) (token.Credentials, error) {
 	}
 	return c, err
 }
+
+// Renewal and FetchRejoin pass the wrapped source's own through, so a
+// call knows how it renews (token.RenewalOf) and its rejoin tokens are
+// redacted as well.
+func (r redacting) Renewal() token.Renewal { return token.RenewalOf(r.Source) }
+
+func (r redacting) FetchRejoin(ctx context.Context, prev token.Credentials) (token.Credentials, error) {
+	c, err := token.FetchRejoin(ctx, r.Source, prev)
+	if c.Token != "" {
+		redact.Add(c.Token)
+	}
+	return c, err
+}

@@ -142,7 +142,7 @@ func (d *deviceOptions) openAudio(ctx context.Context, input, output string, fil
 	}
 	ctx, a.cancel = context.WithCancelCause(ctx)
 	if p := dev.Playback(); p != nil {
-		a.Output = &speakerOut{speaker: p, lost: a.speakerLost}
+		a.Output = device.NewCallSpeaker(p, a.speakerLost)
 	}
 	return a, ctx, nil
 }
@@ -178,37 +178,6 @@ func (a *callAudio) Close() error {
 	}
 	return a.dev.Close()
 }
-
-// speakerOut plays the agent on the speaker, and ends the call when the
-// speaker is lost (the receive path that writes to it would only drop the
-// error). It passes the call's Flush and PlayoutStats on to the speaker.
-type speakerOut struct {
-	speaker *device.Playback
-	lost    func(error)
-	once    sync.Once
-}
-
-var (
-	_ audio.Flusher         = (*speakerOut)(nil)
-	_ audio.PlayoutReporter = (*speakerOut)(nil)
-)
-
-func (s *speakerOut) Write(samples []int16) error {
-	err := s.speaker.Write(samples)
-	if failure.KindOf(err) == failure.Device {
-		s.once.Do(func() { s.lost(err) })
-	}
-	return err
-}
-
-// Flush drops the speaker's queue: the agent was interrupted.
-func (s *speakerOut) Flush() { s.speaker.Flush() }
-
-// PlayoutStats reports the speaker's underruns and overruns.
-func (s *speakerOut) PlayoutStats() (underruns, overruns int64) { return s.speaker.PlayoutStats() }
-
-// Close does nothing: callAudio.Close closes the speaker, after the call.
-func (s *speakerOut) Close() error { return nil }
 
 // restartedMessage is the warning for a stalled audio stream that was
 // restarted: a kiosk's operator reading the log should see it happen.

@@ -13,6 +13,7 @@ import (
 // by the test agent against the real binary: the transcript must still
 // hold each final caption exactly once, with the right text and speaker.
 func TestAgentWirePitfalls(t *testing.T) {
+	inParallel(t)
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
@@ -56,6 +57,7 @@ func TestAgentWirePitfalls(t *testing.T) {
 // so the user does not talk over the agent, and the greeting is
 // transcribed as a segment of its own.
 func TestAgentGreetsFirst(t *testing.T) {
+	inParallel(t)
 	const greeting = "Sure, I can help you with that. What time would you like?"
 	e := startE2E(t, testagent.Options{GreetWAV: repoFile("audio", "reply.wav"), GreetText: greeting})
 	r := e.call(t, context.Background(), "--format", "json")

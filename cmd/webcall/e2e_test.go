@@ -37,22 +37,63 @@ type e2e struct {
 	name  string
 }
 
-func startE2E(t *testing.T, opts testagent.Options) *e2e {
+// inParallel lets an end-to-end test run beside other such tests: go test
+// runs them two at a time here (GOMAXPROCS on these two-core machines),
+// once the serial tests of the package are done. Only tests that measure
+// no latency, echo or sound device take it; those stay serial, where no
+// other call competes with them for the CPU. Each test has its own server
+// and agent, and leaktest tells their goroutines apart by label.
+//
+// Every parallel test holds a leak check for its whole life, even one that
+// starts its agent without startE2E: a check that saw no other check live
+// counts every new goroutine in the process as its own, and so blamed one
+// test for the agent and the webcall process of another that had none
+// (TestTextCallEndToEnd in CI, beside TestNoSecretsInOutput).
+func inParallel(t *testing.T) {
 	t.Helper()
-	return startE2ETB(t, opts)
+	t.Parallel()
+	t.Cleanup(leaktest.Check(t))
 }
 
-func startE2ETB(t testing.TB, opts testagent.Options) *e2e {
+// e2eOption changes how startE2E sets a test up.
+type e2eOption func(*e2eSetup)
+
+type e2eSetup struct {
+	srv  []lkserver.Option
+	leak []leaktest.Option
+}
+
+// withServer starts the test's server with these options.
+func withServer(o ...lkserver.Option) e2eOption {
+	return func(s *e2eSetup) { s.srv = append(s.srv, o...) }
+}
+
+// ignoringLeaks adds to what the test's leak check leaves out.
+func ignoringLeaks(o ...leaktest.Option) e2eOption {
+	return func(s *e2eSetup) { s.leak = append(s.leak, o...) }
+}
+
+func startE2E(t *testing.T, opts testagent.Options, setup ...e2eOption) *e2e {
+	t.Helper()
+	return startE2ETB(t, opts, setup...)
+}
+
+// startE2ETB is startE2E for benchmarks too.
+func startE2ETB(t testing.TB, opts testagent.Options, setup ...e2eOption) *e2e {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: needs the local LiveKit server")
 	}
-	srv := lkserver.Start(t)
+	var cfg e2eSetup
+	for _, o := range setup {
+		o(&cfg)
+	}
+	srv := lkserver.Start(t, cfg.srv...)
 	// Right after the server: it runs after every other cleanup (the
 	// agent's, the call's, the sound daemon's) but before the server
 	// stops, so a goroutine still talking to the server is found, not
 	// ended by the server's going.
-	t.Cleanup(leaktest.Check(t))
+	t.Cleanup(leaktest.Check(t, cfg.leak...))
 	if opts.AgentName == "" {
 		opts.AgentName = "e2e-agent-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
 	}
@@ -191,6 +232,7 @@ func dumpEvents(evs []event.Event) string {
 // not appended, and the agent's audio in --output is speech as long as what
 // the agent sent.
 func TestCallEndToEnd(t *testing.T) {
+	inParallel(t)
 	e := startE2E(t, testagent.Options{})
 	dir := t.TempDir()
 	out, rec := filepath.Join(dir, "reply.wav"), filepath.Join(dir, "call.wav")
@@ -280,6 +322,7 @@ func checkRecording(t *testing.T, path string, atLeast time.Duration) {
 // Ctrl-C and SIGTERM hang up cleanly: the documented exit code, a valid
 // WAV file with what was received so far, no temporary files.
 func TestHangUpBySignal(t *testing.T) {
+	inParallel(t)
 	e := startE2E(t, testagent.Options{})
 	for _, c := range []struct {
 		sig  syscall.Signal
@@ -366,6 +409,7 @@ func (e *e2e) callWithSignal(t *testing.T, ctx context.Context, sig syscall.Sign
 
 // TestNoAgent: connected, but nobody dispatched: exit 5 after --wait-agent.
 func TestNoAgent(t *testing.T) {
+	inParallel(t)
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
@@ -384,6 +428,7 @@ func TestNoAgent(t *testing.T) {
 
 // The text renderer prints one line per final segment, labelled.
 func TestCallTextTranscript(t *testing.T) {
+	inParallel(t)
 	e := startE2E(t, testagent.Options{})
 	r := e.call(t, context.Background())
 	if r.code != 0 {
@@ -399,6 +444,7 @@ func TestCallTextTranscript(t *testing.T) {
 // and each segment ends as one full line. The call runs under script(1),
 // which gives it a pseudo-terminal, as a person's terminal would.
 func TestCallOnATerminal(t *testing.T) {
+	inParallel(t)
 	script, err := exec.LookPath("script")
 	if err != nil {
 		t.Fatalf("script(1) from util-linux is needed for this test: %v", err)

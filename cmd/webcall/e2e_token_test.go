@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -54,7 +55,11 @@ func newTokenEndpoint(t *testing.T, srv *lkserver.Server, agentName, bearer stri
 		}
 		room, _ := body["room_name"].(string)
 		if room == "" {
-			room = "endpoint-room"
+			// A fresh room per token, as a backend does: a kiosk's
+			// next call must not find the last one's agent leaving.
+			te.mu.Lock()
+			room = fmt.Sprintf("endpoint-room-%d", len(te.tokens)+1)
+			te.mu.Unlock()
 		}
 		identity, _ := body["participant_identity"].(string)
 		if identity == "" {
@@ -81,6 +86,7 @@ func newTokenEndpoint(t *testing.T, srv *lkserver.Server, agentName, bearer stri
 // Server-side initiation: webcall asks the user's backend for the token,
 // and the call goes through end to end.
 func TestCallThroughTokenEndpoint(t *testing.T) {
+	inParallel(t)
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
@@ -120,6 +126,7 @@ func TestCallThroughTokenEndpoint(t *testing.T) {
 // Sovereign web-call API (a local stand-in that behaves as documented and
 // signs its tokens for the local LiveKit server).
 func TestCallThroughHMS(t *testing.T) {
+	inParallel(t)
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
@@ -172,6 +179,7 @@ func TestCallThroughHMS(t *testing.T) {
 // A minted call with the key and secret in flags (which warns) and a
 // failing one leak neither, even with the SDK's debug logs on.
 func TestNoSecretsInOutput(t *testing.T) {
+	inParallel(t)
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/webcall-cli/webcall/pkg/audio/device"
 	"github.com/webcall-cli/webcall/pkg/call"
 	"github.com/webcall-cli/webcall/pkg/failure"
+	"github.com/webcall-cli/webcall/pkg/kiosk/control"
 	"github.com/webcall-cli/webcall/pkg/room"
 	"github.com/webcall-cli/webcall/pkg/token"
 )
@@ -26,6 +27,7 @@ var cliHints = map[error]string{
 	token.ErrBadURL:       "write --url (or " + envURL + ") as wss://host, or ws://host:7880 for a server without TLS",
 	token.ErrNoToken:      "pass --token (or set " + envToken + "), or let webcall mint one with --api-key and --api-secret",
 	token.ErrNotJWT:       "pass the token exactly as your server issued it (a JWT: three base64 parts separated by dots), in " + envToken + " or --token",
+	token.ErrCannotRenew:  "a --token is the same token at every rejoin and is refused once it expires: mint fresh ones with --api-key and --api-secret, or ask --token-endpoint",
 	token.ErrTokenExpired: "tokens are short-lived: ask your token server for a new one, or let webcall mint one with --api-key and --api-secret",
 
 	// pkg/token: minting.
@@ -42,6 +44,7 @@ var cliHints = map[error]string{
 	token.ErrNotTokenEndpoint:    `check the --token-endpoint URL: it must accept a POST and answer {"server_url": ..., "participant_token": ...}`,
 	token.ErrEndpointNotJWT:      "the endpoint must hand out a LiveKit access token; if it returns its own session value, point --token-endpoint (with --data and -H) at the endpoint that issues the LiveKit token",
 	token.ErrEndpointNoServerURL: "give the LiveKit server with --url (or " + envURL + "), or make the endpoint return server_url",
+	token.ErrResponseTooLarge:    "check --token-endpoint (or --api-base): it must be the route that answers with a token, not a page or a download",
 
 	// pkg/token: HMS Sovereign web calls.
 	token.ErrNoHMSKey:             "set " + envHMSKey + ", or pass --api-key-file with a file that holds the key (dashboard: Settings > API Keys)",
@@ -61,11 +64,21 @@ var cliHints = map[error]string{
 
 	// pkg/room.
 	room.ErrConnectTimeout: "check --url and your network, or raise --connect-timeout",
+	// pkg/room and pkg/token: TLS (tlsflags.go).
+	room.ErrUntrustedCertificate: "if the server uses a private CA, pass its certificate with --ca-file ca.pem; otherwise check that nothing intercepts the connection",
+	room.ErrCertificateHost:      "connect with a host name the certificate names in --url, or fix the server's certificate",
+	room.ErrCertificateInvalid:   "renew the server's certificate, or check this machine's clock (--ca-file cannot make an expired certificate valid)",
+	room.ErrNotTLS:               "use ws:// in --url for a server without TLS, or the port where TLS is served",
+	room.ErrCAFile:               "give --ca-file a PEM file of the CA certificates (-----BEGIN CERTIFICATE-----) that signed the server's certificate",
+	token.ErrServerCertificate:   "if it uses a private CA, pass its certificate with --ca-file ca.pem; check the host name in the address",
+	room.ErrNoAnswer:             "something listens at --url that does not answer as a LiveKit server: check its host and port, and that the server is not stuck",
 
 	// pkg/call.
 	call.ErrNoCredentials: "give the server with --url (or " + envURL + ") and either a token (" + envToken + ") or an API key and secret to mint one (" +
 		envAPIKey + ", " + envAPISecret + "); or use --token-endpoint, or --provider hms",
-	call.ErrNoAgent: "check that the agent is running and dispatched to this room (when minting with --api-key, name it with --agent-name), or wait longer with --wait-agent",
+	call.ErrConnectionLost: "the server went away or the network failed; --reconnect joins again with fresh credentials instead of ending the call (on by default with the microphone), and --recover-timeout sets how long a broken connection may take to recover",
+	call.ErrRejoinFailed:   "the server stayed out of reach: check that it runs and your network; --reconnect-attempts and --reconnect-within allow more tries",
+	call.ErrNoAgent:        "check that the agent is running and dispatched to this room (when minting with --api-key, name it with --agent-name), or wait longer with --wait-agent",
 
 	// pkg/audio/device.
 	device.ErrNoDevice:    "check `webcall devices`; use --input FILE (and --output FILE) to call without audio devices",
@@ -77,6 +90,16 @@ var cliHints = map[error]string{
 	device.ErrAudioSystem: "check that the sound server (PulseAudio, PipeWire) runs, or use --input FILE (and --output FILE) to call without audio devices",
 	device.ErrLost:        "check that the device is still connected (`webcall devices`), or use --input FILE to call without a microphone",
 	device.ErrUnsupported: "use --input FILE (and --output FILE), or rebuild webcall without -tags noportaudio",
+
+	// pkg/kiosk/control: where webcall kiosk serves its API.
+	control.ErrBadAddress:         "write --listen as host:port, e.g. --listen 127.0.0.1:8089, or --listen off for no API",
+	control.ErrUnprotectedAddress: "keep --listen on 127.0.0.1 (the default " + defaultListen + "), or give --api-token-file so that only those with the token can start a call",
+	control.ErrTokenFile:          "name a file the kiosk can read in --api-token-file",
+	control.ErrTokenFileOpen:      "chmod 600 the --api-token-file: only the kiosk's user may read it",
+	control.ErrTokenEmpty:         "put the token alone on the first line of the --api-token-file, e.g. from: openssl rand -hex 32",
+	control.ErrTokenShort:         "use a longer token in --api-token-file, e.g. from: openssl rand -hex 32",
+	control.ErrTokenMalformed:     "the --api-token-file must hold the token alone, on one line of printable characters",
+	control.ErrNoController:       "this is a bug in webcall kiosk: please report it with the command line (--listen)",
 }
 
 // hintFor is the hint to print for err: failure.HintOf's walk of the chain

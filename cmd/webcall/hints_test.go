@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webcall-cli/webcall/pkg/failure"
+	"github.com/webcall-cli/webcall/pkg/kiosk/control"
 	tokenpkg "github.com/webcall-cli/webcall/pkg/token"
 )
 
@@ -56,6 +57,10 @@ func TestCLIHintsNameRealFlags(t *testing.T) {
 			return []string{"token"}
 		case tokenpkg.ErrNoAPIKey, tokenpkg.ErrNoAPISecret, tokenpkg.ErrAgentMetadataWithoutName, tokenpkg.ErrBadURL:
 			return []string{"call", "token"}
+		case control.ErrBadAddress, control.ErrUnprotectedAddress, control.ErrTokenFile, control.ErrTokenFileOpen,
+			control.ErrTokenEmpty, control.ErrTokenShort, control.ErrTokenMalformed, control.ErrNoController:
+			// The control API is the kiosk's.
+			return []string{"kiosk"}
 		}
 		return []string{"call"}
 	}
@@ -140,7 +145,7 @@ func TestEveryConditionHasACLIHint(t *testing.T) {
 		inTable[cond.Error()] = true
 	}
 	declared := 0
-	for _, dir := range []string{"pkg/token", "pkg/room", "pkg/call", "pkg/audio/device"} {
+	for _, dir := range []string{"pkg/token", "pkg/room", "pkg/call", "pkg/audio/device", "pkg/kiosk/control"} {
 		for name, text := range declaredConditions(t, dir) {
 			declared++
 			if !inTable[text] {

@@ -81,6 +81,14 @@ func runBin(t *testing.T, ctx context.Context, env map[string]string, args ...st
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
+	return runCmd(t, cmd)
+}
+
+// runCmd runs a prepared webcall command (runBin's, or one in a network
+// namespace) and returns what it printed, its exit code and how long it
+// took.
+func runCmd(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	start := time.Now()

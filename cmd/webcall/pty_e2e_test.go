@@ -115,6 +115,7 @@ func runOnPTY(t *testing.T, cols int, resize *ptyResize, env []string, args ...s
 var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 func TestCallScreenOnAPseudoTerminal(t *testing.T) {
+	inParallel(t)
 	for _, tt := range []struct {
 		name   string
 		cols   int

@@ -73,6 +73,7 @@ func checkSchema(t testing.TB, sch *jsonschema.Schema, stdout string) int {
 // it by more than a frame (the two ends judge the last voiced 20 ms frame
 // each by their own threshold).
 func TestSchemaRealCall(t *testing.T) {
+	inParallel(t)
 	var (
 		mu    sync.Mutex
 		facts []testagent.Fact
@@ -151,6 +152,7 @@ func TestSchemaRealCall(t *testing.T) {
 // A failing call's JSON output follows the schema too, and ends with an
 // error event.
 func TestSchemaFailingCall(t *testing.T) {
+	inParallel(t)
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}

@@ -105,6 +105,7 @@ a broken test set-up. Under GitHub Actions, failures are also annotations.`),
 	fs.DurationVar(&o.pacingBound, "pacing-bound", suite.DefaultPacingBound, "call the machine overloaded when a call's audio goes out later than this (p99)")
 	fs.StringVar(&o.speechCache, "speech-cache", "", "cache text turns synthesised with espeak-ng in this `DIR` (default: the user cache dir)")
 	addCredentialFlags(fs, &o.creds)
+	addCAFileFlag(cmd)
 	fs.DurationVar(&o.waitAgent, "wait-agent", call.DefaultTiming.WaitAgent, "how long to wait for an agent to join after connecting")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", call.DefaultTiming.ConnectTimeout, "give up connecting to the server after this long")
 	fs.DurationVar(&o.replyTimeout, "reply-timeout", call.DefaultTiming.ReplyTimeout, "fail a turn whose reply has not begun this long after the user's speech ended (a turn's timeout: wins)")

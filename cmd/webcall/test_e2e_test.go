@@ -123,6 +123,7 @@ func readJUnit(t *testing.T, path string) junitSuites {
 // A three-turn conversation (spoken, typed, spoken) passes, with a
 // latency for every turn and both reports written.
 func TestScenarioThreeTurns(t *testing.T) {
+	inParallel(t)
 	e := scenarioAgent(t, testagent.Options{})
 	dir := t.TempDir()
 	sc := writeScenario(t, dir, "booking.yaml", fmt.Sprintf(`timeout: 90s
@@ -190,6 +191,7 @@ expect:
 // A wrong expectation fails with exit code 9, and the JUnit file names
 // the turn and shows what was expected and what the agent said.
 func TestScenarioWrongExpectation(t *testing.T) {
+	inParallel(t)
 	e := scenarioAgent(t, testagent.Options{})
 	dir := t.TempDir()
 	sc := writeScenario(t, dir, "wrong.yaml", fmt.Sprintf(`turns:
@@ -367,6 +369,7 @@ func TestCallReplyLatencyIsNotBelowTheAgents(t *testing.T) {
 // The same suite run whole and as three shards, merged, gives the same
 // verdicts and turns.
 func TestShardAndMerge(t *testing.T) {
+	inParallel(t)
 	e := scenarioAgent(t, testagent.Options{})
 	dir := t.TempDir()
 	var scs []string

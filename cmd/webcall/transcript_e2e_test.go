@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -81,7 +80,11 @@ type transcriptDoc struct {
 		} `json:"error"`
 	} `json:"end"`
 	Segments []docSegment `json:"segments"`
-	Chat     []struct {
+	Gaps     []struct {
+		StartMS int64 `json:"start_ms"`
+		EndMS   int64 `json:"end_ms"`
+	} `json:"gaps"`
+	Chat []struct {
 		AtMS int64  `json:"at_ms"`
 		Text string `json:"text"`
 	} `json:"chat"`
@@ -174,6 +177,9 @@ func readTranscriptVTT(t *testing.T, path string, doc transcriptDoc) []vttcheck.
 	return cues
 }
 
+// gapLine is the text file's mark of a gap in the connection.
+var gapLine = regexp.MustCompile(`^\[\d+:\d\d\.\d\] — no connection for \d+\.\d s —$`)
+
 var txtLine = regexp.MustCompile(`^\[(\d+):(\d\d)\.(\d)\] (you|agent)( \(chat\))?: (.+)$`)
 
 // checkTranscriptTxt checks the text transcript: one line per segment,
@@ -184,7 +190,21 @@ func checkTranscriptTxt(t *testing.T, path string, doc transcriptDoc) {
 	if err != nil {
 		t.Fatalf("read the text transcript: %v", err)
 	}
-	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	var lines []string
+	gaps, chat := 0, 0
+	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		switch m := txtLine.FindStringSubmatch(l); {
+		case gapLine.MatchString(l):
+			gaps++
+		case m != nil && m[5] != "":
+			chat++
+		default:
+			lines = append(lines, l)
+		}
+	}
+	if gaps != len(doc.Gaps) || chat != len(doc.Chat) {
+		t.Errorf("%d lines mark a gap and %d are chat; the JSON has %d gaps and %d chat messages:\n%s", gaps, chat, len(doc.Gaps), len(doc.Chat), data)
+	}
 	if len(lines) != len(doc.Segments) {
 		t.Fatalf("%d lines for %d segments:\n%s", len(lines), len(doc.Segments), data)
 	}
@@ -203,54 +223,6 @@ func checkTranscriptTxt(t *testing.T, path string, doc transcriptDoc) {
 			t.Errorf("line %d %q, want segment %s at %d ms: %s: %s", i+1, l, s.ID, s.StartMS, who, s.Text)
 		}
 	}
-}
-
-// recordingChannels reads the --record file's two channels: the user's
-// (left) and the agent's (right).
-func recordingChannels(t *testing.T, path string) (left, right []int16) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
-		t.Fatalf("%s is not a WAV file", path)
-	}
-	for p := 12; p+8 <= len(data); {
-		id, size := string(data[p:p+4]), int(binary.LittleEndian.Uint32(data[p+4:p+8]))
-		body := data[p+8 : min(p+8+size, len(data))]
-		switch id {
-		case "fmt ":
-			if ch, bits := binary.LittleEndian.Uint16(body[2:4]), binary.LittleEndian.Uint16(body[14:16]); ch != 2 || bits != 16 {
-				t.Fatalf("the recording has %d channels of %d bits, want 2 of 16", ch, bits)
-			}
-		case "data":
-			for i := 0; i+4 <= len(body); i += 4 {
-				left = append(left, int16(binary.LittleEndian.Uint16(body[i:])))
-				right = append(right, int16(binary.LittleEndian.Uint16(body[i+2:])))
-			}
-			return left, right
-		}
-		p += 8 + size + size%2
-	}
-	t.Fatalf("%s has no data chunk", path)
-	return nil, nil
-}
-
-// onsetWindow is the resolution at which speech is found in a recording.
-const onsetWindow = 5 * time.Millisecond
-
-// speechOnset is where speech first begins in samples (48 kHz): the
-// first onsetWindow above the speech threshold webcall and the test agent
-// use. False if there is none.
-func speechOnset(samples []int16) (time.Duration, bool) {
-	n := int(onsetWindow * audio.SampleRate / time.Second)
-	for i := 0; i+n <= len(samples); i += n {
-		if audio.DBFS(audio.RMS(samples[i:i+n])) > audio.SpeechThresholdDBFS {
-			return time.Duration(i) * time.Second / audio.SampleRate, true
-		}
-	}
-	return 0, false
 }
 
 // How far the agent's first cue may be from the start of its speech in
@@ -322,6 +294,7 @@ func checkCuesLineUp(t *testing.T, f transcriptFiles, doc transcriptDoc, cues []
 // transcript, and WebVTT captions that follow the format's rules and line
 // up with the --record file.
 func TestTranscriptFilesAfterTheCall(t *testing.T) {
+	inParallel(t)
 	e := startE2E(t, testagent.Options{})
 	f := newTranscriptFiles(t)
 	before := time.Now()
@@ -412,6 +385,7 @@ func TestTranscriptFilesAfterTheCall(t *testing.T) {
 // leaves whole transcript files: what was said until then, the reply cut
 // where its captions stopped, and how the call ended.
 func TestTranscriptFilesWhenCutShort(t *testing.T) {
+	inParallel(t)
 	e := startE2E(t, testagent.Options{})
 	signal := func(sig syscall.Signal) func(*exec.Cmd, string) error {
 		return func(cmd *exec.Cmd, _ string) error { return cmd.Process.Signal(sig) }

@@ -48,6 +48,7 @@ func runVersion(t *testing.T, bin string) buildInfo {
 // and pion versions go.mod selects, and the Go it was built with; the
 // text and --version say the same.
 func TestVersionMatchesGoMod(t *testing.T) {
+	inParallel(t)
 	b := runVersion(t, webcallBin)
 	want := goModVersions(t, versionModules)
 	for _, m := range versionModules {
@@ -91,6 +92,7 @@ func TestVersionMatchesGoMod(t *testing.T) {
 // TestVersionStamped builds webcall as the Makefile does, with the
 // version and commit in -ldflags, and checks both are reported.
 func TestVersionStamped(t *testing.T) {
+	inParallel(t)
 	if testing.Short() {
 		t.Skip("builds webcall")
 	}
