@@ -205,6 +205,7 @@ from a terminal, scripted calls in CI, and unattended kiosks.`),
 	root.AddCommand(newTokenCmd(s))
 	root.AddCommand(newDevicesCmd(s, nil))
 	root.AddCommand(newTestCmd(s))
+	root.AddCommand(newKioskCmd(s))
 	root.AddCommand(newReportCmd(s))
 	root.AddCommand(newVersionCmd(s))
 	root.AddCommand(newCompletionCmd(s))
