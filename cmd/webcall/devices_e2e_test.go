@@ -214,13 +214,14 @@ func TestCallThroughMicrophoneAndSpeaker(t *testing.T) {
 // the agent's reply is over (the second reply comes once the echo
 // canceller has warmed up on the first). It returns the user transcripts
 // the agent sent, by the time the echo of the second reply would have been
-// transcribed too.
+// transcribed too. webcall runs with -v, so that a failure shows what the
+// echo canceller measured and when (its lines end up in the test's log).
 func echoCall(t *testing.T, args ...string) []event.Event {
 	e := startE2E(t, testagent.Options{Heard: []string{heard, "Do you have a table by the window?"}})
 	s := pulse.Start(t)
 	s.Loopback(t, pulse.SpeakerMonitor, pulse.MicSink, 20*time.Millisecond)
 
-	c := startLiveCall(t, e, s, args...)
+	c := startLiveCall(t, e, s, append([]string{"-v"}, args...)...)
 	c.waitFor(t, "the agent", 20*time.Second, isType(event.AgentJoined))
 	e.waitHearing(t)
 	for _, said := range []string{"hello.wav", "question.wav"} {
@@ -237,6 +238,8 @@ func echoCall(t *testing.T, args ...string) []event.Event {
 		t.Errorf("exit code %d after Ctrl-C, want %d\nstderr:\n%s", r.code, exitInterrupted, r.stderr)
 	}
 	noLibraryNoise(t, r.stderr)
+	// Shown with -v, and on failure.
+	t.Logf("webcall's echo canceller:\n%s", grepLines(r.stderr, "echo delay", "echo came", "xruns"))
 	return finals(c.allEvents(), event.SpeakerUser)
 }
 
@@ -360,6 +363,13 @@ func TestCallDeviceLost(t *testing.T) {
 	select {
 	case r = <-done:
 	case <-time.After(15 * time.Second):
+		// Its goroutines say where it hangs (SIGQUIT makes a Go
+		// program print them and exit).
+		c.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case r = <-done:
+		case <-time.After(5 * time.Second):
+		}
 		t.Fatalf("webcall still runs 15s after its devices vanished\nstderr:\n%s", c.stderr.String())
 	}
 	t.Logf("ended %s after the devices vanished", time.Since(lost).Round(10*time.Millisecond))
@@ -398,4 +408,19 @@ func checkDeviceTurn(t *testing.T, c *liveCall, user event.Event, played []int16
 	if got < 0.9*want || got > 1.3*want {
 		t.Errorf("the speaker played %.0f frames of speech, want about the reply's %.0f", got, want)
 	}
+}
+
+// grepLines returns the lines of text that contain any of words, for a
+// failure message that shows only what matters.
+func grepLines(text string, words ...string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(text, "\n") {
+		for _, w := range words {
+			if strings.Contains(strings.ToLower(line), w) {
+				b.WriteString(line + "\n")
+				break
+			}
+		}
+	}
+	return b.String()
 }

@@ -16,7 +16,8 @@
 //
 // Canceller is the filter on its own, for signals already lined up. Stream
 // is what a microphone needs: it measures the echo's delay, lines the far
-// end up with it, and follows it when it moves (delay.go says why).
+// end up with it, follows it when it moves (delay.go says why), and
+// silences the echo the filter lets through meanwhile (leak.go).
 //
 // Neither is safe for concurrent use: one goroutine (the one reading the
 // microphone) owns it.

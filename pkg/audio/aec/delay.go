@@ -58,6 +58,7 @@ type delayEstimator struct {
 	accN            int
 
 	sinceEstimate int // audible far samples (estimator rate) since the last estimate
+	sinceAudible  int // far samples since the far end was last audible
 	candidate     int // the last confident lag, -1 for none
 	measured      int // the lag two estimates agreed on, -1 for none
 }
@@ -69,6 +70,8 @@ func newDelayEstimator(sampleRate int, maxDelay time.Duration) *delayEstimator {
 		window:    int(estWindow.Seconds() * estRate),
 		candidate: -1,
 		measured:  -1,
+		// The far end has not played yet.
+		sinceAudible: math.MaxInt / 2,
 	}
 	n := e.window + e.maxLag
 	e.near, e.far = newHistory(n), newHistory(n)
@@ -92,6 +95,9 @@ func (e *delayEstimator) push(near, far []int16) bool {
 		e.far.push(f)
 		if math.Abs(f) > farAudible {
 			e.sinceEstimate++
+			e.sinceAudible = 0
+		} else {
+			e.sinceAudible++
 		}
 		if e.sinceEstimate >= int(estEvery.Seconds()*estRate) && e.far.full() {
 			e.sinceEstimate = 0
@@ -167,47 +173,12 @@ func (e *delayEstimator) bestLag() (int, float64) {
 
 // search returns the best lag in [from, to] and its correlation.
 func (e *delayEstimator) search(from, to int) (int, float64) {
-	near, far := e.near.last(), e.far.last()
-	near = near[len(near)-e.window:]
-	var nn float64
-	for _, v := range near {
-		nn += v * v
-	}
-	if nn == 0 {
-		return 0, 0
-	}
-	// far[start-lag : start-lag+window] lines up with near.
-	start := len(far) - e.window
-	seg := func(lag int) []float64 { return far[start-lag : start-lag+e.window] }
-	to = min(to, start)
-	if from > to {
-		return 0, 0
-	}
-	var ff float64
-	for _, v := range seg(from) {
-		ff += v * v
-	}
-	best, bestR := 0, 0.0
-	for lag := from; lag <= to; lag++ {
-		if lag > from {
-			// Slide the far energy by one sample.
-			out, in := far[start-lag+e.window], far[start-lag]
-			ff += in*in - out*out
-		}
-		if ff <= 0 {
-			continue
-		}
-		f := seg(lag)
-		var c float64
-		for i, v := range near {
-			c += v * f[i]
-		}
-		if r := c / math.Sqrt(nn*ff); r > bestR {
-			best, bestR = lag, r
-		}
-	}
-	return best, bestR
+	return correlate(e.near.last(), e.far.last(), e.window, from, to)
 }
+
+// moveTo takes lag as measured: the leak guard found the echo there,
+// strong and beyond doubt, before two estimates could agree on it.
+func (e *delayEstimator) moveTo(lag int) { e.measured, e.candidate = lag, lag }
 
 // delay returns the measured delay, or false before there is one.
 func (e *delayEstimator) delay() (time.Duration, bool) {

@@ -43,6 +43,7 @@ const MaxDelay = 400 * time.Millisecond
 type Stream struct {
 	c     *Canceller
 	est   *delayEstimator
+	guard *leakGuard // silences the echo the filter lets through (leak.go)
 	rate  int
 	delay int // samples the far end is delayed by
 	// measured: the delay has been measured at least once.
@@ -66,6 +67,7 @@ func NewStream(sampleRate int, guess time.Duration) (*Stream, error) {
 		return nil, err
 	}
 	s := &Stream{c: c, est: newDelayEstimator(sampleRate, MaxDelay), rate: sampleRate}
+	s.guard = newLeakGuard(s.est)
 	s.delay = s.samples(min(max(guess, 0), MaxDelay))
 	s.farQ = make([]int16, s.delay)
 	return s, nil
@@ -96,6 +98,10 @@ func (s *Stream) Process(out, near, far []int16) ([]int16, error) {
 	if err := s.c.Process(s.nearQ[:n], s.farQ[:n], out[start:]); err != nil {
 		return out[:start], err
 	}
+	if lag := s.guard.check(s.nearQ[:n], out[start:], s.covers); lag >= 0 {
+		s.est.moveTo(lag)
+		s.track()
+	}
 	s.nearQ = s.nearQ[:copy(s.nearQ, s.nearQ[n:])]
 	s.farQ = s.farQ[:copy(s.farQ, s.farQ[n:])]
 	return out, nil
@@ -123,6 +129,15 @@ func (s *Stream) track() {
 	}
 	s.delay = target
 	s.c.Reset()
+	s.guard.fitted = false
+}
+
+// covers reports whether the filter, lined up as it is, can cancel an
+// echo at lag (estimator samples): one that comes within the lead window
+// after its reference.
+func (s *Stream) covers(lag int) bool {
+	lead := lag*s.est.decim - s.delay
+	return lead >= s.samples(minLead) && lead <= s.samples(maxLead)
 }
 
 // Jumps counts how often the echo delay was first measured or jumped
@@ -140,6 +155,10 @@ func (s *Stream) Delay() (time.Duration, bool) {
 // EchoDelay returns the echo delay last measured, or false before the far
 // end has been heard in the microphone.
 func (s *Stream) EchoDelay() (time.Duration, bool) { return s.est.delay() }
+
+// Silenced returns how many stretches of output (one per Process call)
+// were silenced because the filter let the echo through (leak.go).
+func (s *Stream) Silenced() int { return s.guard.frames }
 
 // Close frees the canceller. It is safe to call more than once.
 func (s *Stream) Close() error { return s.c.Close() }

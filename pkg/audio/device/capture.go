@@ -57,9 +57,12 @@ type Capture struct {
 	readMu       sync.Mutex
 	near, far    *audio.Resampler // device rate to 48 kHz
 	echo         *aec.Stream
-	jumps        int     // echo.Jumps() when last seen
-	xruns        int64   // d.xruns when last seen
-	frames       []int16 // 48 kHz, ready to be read
+	jumps        int           // echo.Jumps() when last seen
+	echoDelay    time.Duration // echo.EchoDelay() when last logged
+	silenced     int           // echo.Silenced() when last seen
+	silencing    bool          // the last block taken was silenced
+	xruns        int64         // d.xruns when last seen
+	frames       []int16       // 48 kHz, ready to be read
 	timer        *time.Timer
 	lastReported int64
 }
@@ -160,22 +163,36 @@ func (c *Capture) take(b block) error {
 			return failure.Wrap(failure.Internal, err, "echo cancellation")
 		}
 		c.echo.Close()
-		c.echo, c.jumps = echo, 0
+		c.echo, c.jumps, c.echoDelay, c.silenced = echo, 0, 0, 0
 		c.d.warmFrom.Store(c.d.farHeard.Load())
 	}
 	var err error
 	if c.frames, err = c.echo.Process(c.frames, near, c.far.Process(b.ref)); err != nil {
 		return failure.Wrap(failure.Internal, err, "echo cancellation")
 	}
+	if n := c.echo.Silenced(); n != c.silenced {
+		// Logged once per run of silenced stretches: a run is one leak.
+		if !c.silencing {
+			c.d.log.Debug("echo came through the canceller: silenced", "stretches", n)
+		}
+		c.silenced, c.silencing = n, true
+	} else {
+		c.silencing = false
+	}
+	echo, _ := c.echo.EchoDelay()
 	if j := c.echo.Jumps(); j != c.jumps {
 		// The canceller learns the echo path again: mute the
 		// microphone while the speaker plays, as at the start.
 		c.jumps = j
 		c.d.warmFrom.Store(c.d.farHeard.Load())
-		echo, _ := c.echo.EchoDelay()
-		ref, _ := c.echo.Delay()
-		c.d.log.Debug("echo delay measured", "echo_delay", echo, "reference_delay", ref, "jumps", j)
+	} else if echo == c.echoDelay {
+		return nil
 	}
+	// Every change is logged, the small ones the filter follows by
+	// itself too: a leak of echo is explained by what the delay did.
+	c.echoDelay = echo
+	ref, _ := c.echo.Delay()
+	c.d.log.Debug("echo delay measured", "echo_delay", echo, "reference_delay", ref, "jumps", c.jumps)
 	return nil
 }
 
