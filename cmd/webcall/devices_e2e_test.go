@@ -34,6 +34,16 @@ type liveCall struct {
 	mu  sync.Mutex
 	out strings.Builder
 	all []event.Event
+
+	// waitOnce makes cmd.Wait safe to reach from both the test (wait) and
+	// its cleanup, which may run while a goroutine of the test still waits.
+	waitOnce sync.Once
+	waitErr  error
+}
+
+func (c *liveCall) waitProcess() error {
+	c.waitOnce.Do(func() { c.waitErr = c.cmd.Wait() })
+	return c.waitErr
 }
 
 // startLiveCall starts webcall against e's agent with s's devices: the
@@ -69,7 +79,7 @@ func startLiveCall(t *testing.T, e *e2e, s *pulse.Server, args ...string) *liveC
 	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		c.waitProcess()
 	})
 	return c
 }
@@ -128,7 +138,7 @@ func (c *liveCall) wait(t *testing.T) result {
 	t.Helper()
 	for range c.events {
 	}
-	err := c.cmd.Wait()
+	err := c.waitProcess()
 	code := 0
 	if err != nil {
 		code = exitCodeOf(t, err)
