@@ -366,6 +366,11 @@ func runCall(ctx context.Context, o *callOptions) error {
 	res, err := call.Run(callCtx, opts)
 	stopKeys()
 	stopLive()
+	// The devices close before anything is said of the call's end (the
+	// deferred Close is then a no-op): a device warning from a stream
+	// restart still under way must come before the error event, which is
+	// a JSON reader's last line.
+	aud.Close()
 	err = aud.result(err)
 	if connected {
 		for _, w := range outputs {

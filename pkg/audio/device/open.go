@@ -88,6 +88,11 @@ type Device struct {
 	restarts        atomic.Int64
 	xruns           atomic.Int64 // underruns and overflows PortAudio reported
 	restarted       func(silent time.Duration, err error)
+	// closing is set when Close begins: a restart that finishes while the
+	// streams stop is not reported, because the caller has moved on (its
+	// call has ended, and its last word, such as an error event, must
+	// stay the last).
+	closing atomic.Bool
 	// stuck is for tests: while set, the streams move no audio, as if
 	// PulseAudio had stopped delivering; a restart clears it.
 	stuck atomic.Bool
@@ -314,6 +319,7 @@ func (d *Device) Description() string {
 // Close closes the capture and the playback (those not closed yet) and
 // the stream. It is safe to call more than once.
 func (d *Device) Close() error {
+	d.closing.Store(true)
 	var errs []error
 	if d.capture != nil {
 		errs = append(errs, d.capture.Close())
@@ -346,6 +352,7 @@ func (d *Device) release() error {
 	if !last {
 		return nil
 	}
+	d.closing.Store(true)
 	_, err := bounded(context.Background(), CloseTimeout, "close the audio device", func() (struct{}, error) {
 		for _, s := range d.streams {
 			s.stop()

@@ -73,7 +73,7 @@ func (d *Device) restartDone(dir Direction, silent time.Duration, err error) {
 	n := d.restarts.Add(1)
 	d.log.Debug("audio stream restarted: no audio had moved", "direction", dir.String(),
 		"silent_for", silent.Round(time.Millisecond), "restarts", n, "err", err)
-	if d.restarted != nil {
+	if d.restarted != nil && !d.closing.Load() {
 		d.restarted(silent, err)
 	}
 }
