@@ -35,6 +35,9 @@ type stream struct {
 	params  paParams
 	pa      *portaudio.Stream // nil after a restart that could not open it
 	in, out []int16           // the period buffers the module reads into and writes from
+	// inPace and outPace check that the directions move audio no
+	// faster than real time (pace.go); a restart starts them over.
+	inPace, outPace pace
 
 	quit chan struct{} // closed by stop
 	done chan struct{} // closed when run returns
@@ -48,6 +51,7 @@ func openStream(d *Device, p paParams) (*stream, error) {
 		return nil, err
 	}
 	return &stream{d: d, params: p, pa: pa, in: in, out: out,
+		inPace: newPace(p.rate), outPace: newPace(p.rate),
 		quit: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
@@ -85,7 +89,8 @@ func (s *stream) run() {
 
 // step reads a period from the microphone if one is there, and writes one
 // to the speaker if it has room. It reports whether it moved audio, and
-// otherwise how long until a period is due.
+// otherwise how long until a period is due. A direction that has run
+// ahead of real time (pace.go) is left alone until a restart.
 func (s *stream) step() (wait time.Duration, moved bool) {
 	if s.pa == nil || s.d.stuck.Load() {
 		return blockDuration, false
@@ -97,20 +102,20 @@ func (s *stream) step() (wait time.Duration, moved bool) {
 			wait = max(left, minWait)
 		}
 	}
-	if s.in != nil {
+	if s.in != nil && !s.inPace.ahead {
 		if n, err := s.pa.AvailableToRead(); err != nil {
 			s.d.noteError(Input, err)
 		} else if n < frames {
 			due(n)
 		} else if err := s.pa.Read(); err != nil && !isXrun(err) {
 			s.d.noteError(Input, err)
-		} else {
+		} else if s.paced(&s.inPace, Input) {
 			s.d.xrun(err)
 			s.d.deliver(s.in)
 			moved = true
 		}
 	}
-	if s.out != nil {
+	if s.out != nil && !s.outPace.ahead {
 		if n, err := s.pa.AvailableToWrite(); err != nil {
 			s.d.noteError(Output, err)
 		} else if n < frames {
@@ -121,7 +126,7 @@ func (s *stream) step() (wait time.Duration, moved bool) {
 			s.d.render(s.out)
 			if err := s.pa.Write(); err != nil && !isXrun(err) {
 				s.d.noteError(Output, err)
-			} else {
+			} else if s.paced(&s.outPace, Output) {
 				s.d.xrun(err)
 				s.d.lastOut.Store(s.d.now())
 				moved = true
@@ -129,6 +134,17 @@ func (s *stream) step() (wait time.Duration, moved bool) {
 		}
 	}
 	return wait, moved
+}
+
+// paced counts a period moved in direction dir against p, and reports
+// whether it was within real time; the first that was not is logged.
+func (s *stream) paced(p *pace, dir Direction) bool {
+	if p.move(s.d.now(), s.params.frames) {
+		return true
+	}
+	s.d.log.Debug("audio stream moves audio faster than real time: no device is playing or recording it; left to the watchdog",
+		"direction", dir.String(), "frames", p.frames, "window", s.d.since(p.start).Round(time.Millisecond))
+	return false
 }
 
 // restartIfStalled closes the stream and opens and starts it again when a
@@ -159,6 +175,7 @@ func (s *stream) restartIfStalled() {
 		s.pa = pa
 	}
 	paMu.Unlock()
+	s.inPace, s.outPace = newPace(s.params.rate), newPace(s.params.rate)
 	d.stuck.Store(false)
 	d.restartDone(dir, silent, err)
 }
