@@ -44,12 +44,20 @@ type ptyCall struct {
 // and reports webcall's exit code.
 func startPTYCall(t *testing.T, e *e2e, s *pulse.Server, args ...string) *ptyCall {
 	t.Helper()
+	return startPTY(t, e, s, append([]string{"call", "--url", e.srv.URL, "--api-key", e.srv.APIKey,
+		"--agent-name", e.name, "--max-duration", "60s"}, args...)...)
+}
+
+// startPTY starts webcall with args (a command and its flags; no
+// argument may need quoting) on s's devices, with e's API secret, on a
+// pseudo-terminal, as startPTYCall does.
+func startPTY(t *testing.T, e *e2e, s *pulse.Server, args ...string) *ptyCall {
+	t.Helper()
 	script, err := exec.LookPath("script")
 	if err != nil {
 		t.Fatalf("script(1) from util-linux is needed for this test: %v", err)
 	}
-	webcall := append([]string{webcallBin, "call", "--url", e.srv.URL, "--api-key", e.srv.APIKey,
-		"--agent-name", e.name, "--max-duration", "60s"}, args...)
+	webcall := append([]string{webcallBin}, args...)
 	shell := fmt.Sprintf("trap true INT; %s; echo webcall-exit=$?; stty -a", strings.Join(webcall, " "))
 	cmd := execCommand(context.Background(), script, "-qfec", shell, "/dev/null")
 	cmd.Env = append(cmd.Env, s.Env()...)
@@ -202,6 +210,14 @@ func checkHungUp(t *testing.T, out string) {
 	if !strings.Contains(out, fmt.Sprintf("webcall-exit=%d", exitInterrupted)) {
 		t.Errorf("Ctrl-C typed on the terminal did not hang up with exit code %d:\n%q", exitInterrupted, out)
 	}
+	checkTerminalMode(t, out)
+}
+
+// checkTerminalMode checks that after webcall the terminal's mode (which
+// the shell prints after webcall-exit=) has line editing, echo and
+// signals, as the shell had them.
+func checkTerminalMode(t *testing.T, out string) {
+	t.Helper()
 	_, mode, _ := strings.Cut(out, "webcall-exit=")
 	flags := map[string]bool{}
 	for _, f := range strings.FieldsFunc(mode, func(r rune) bool { return r == ' ' || r == ';' || r == '\r' || r == '\n' }) {
