@@ -99,10 +99,16 @@ func (r *Recording) awaitStart() {
 	if r.catchUp == 0 {
 		return
 	}
+	r.awaitSize(1)
+}
+
+// awaitSize waits until the recording holds want bytes, for at most
+// catchUpLimit, or until the recorder has exited.
+func (r *Recording) awaitSize(want int64) {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(r.catchUpLimit)
-	for r.size() == 0 {
+	for r.size() < want {
 		select {
 		case <-r.p.Exited():
 			return
@@ -168,17 +174,5 @@ func (r *Recording) awaitDelivery() {
 	if r.catchUp == 0 {
 		return
 	}
-	want := r.size() + int64(r.catchUp.Seconds()*Rate)*2
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(r.catchUpLimit)
-	for r.size() < want {
-		select {
-		case <-r.p.Exited():
-			return
-		case <-deadline:
-			return
-		case <-tick.C:
-		}
-	}
+	r.awaitSize(r.size() + int64(r.catchUp.Seconds()*Rate)*2)
 }
